@@ -1,0 +1,59 @@
+# Distillation Lab. Two commands do everything (each installs what it needs first):
+#   make lab    open the course in JupyterLab
+#   make test   run every test: unit tests, every notebook under nbval, the browser test
+# Conda users: `conda env create -f environment.yml && conda activate distillation-lab`,
+# then add PY=python to use the active environment instead of .venv (e.g. `make lab PY=python`).
+
+VENV    ?= .venv
+PY      ?= $(VENV)/bin/python
+PORT    ?= 8888
+ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
+STAMP   := $(dir $(PY)).installed-distillation-lab
+
+.PHONY: lab test unit notebooks browser data bench bench-quick execute clean help
+
+help:
+	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make clean"
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+# reinstall only when pyproject.toml changes
+$(STAMP): pyproject.toml | $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/bin/python)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[lab,test]'
+	touch $@
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(PORT) $(LAB_ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest tests notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
+
+notebooks: $(STAMP)
+	$(PY) -m pytest notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+browser: $(STAMP)
+	$(PY) -m pytest tests -m browser $(PYTEST_ARGS)
+
+# a local image-folder copy of CIFAR-10 (only where the canonical download is not possible)
+data:
+	@if [ -d data/cifar10-jpeg ] || [ -d data/cifar-10-batches-py ]; then echo "data/ already holds a copy"; \
+	elif [ -f "$(ARCHIVE)" ]; then mkdir -p data && tar -xzf "$(ARCHIVE)" -C data && echo "extracted $(ARCHIVE)"; \
+	else echo "no copy in data/ and no archive at $(ARCHIVE): the notebooks will download the canonical set"; fi
+
+# re-run the notebooks in place (stores fresh outputs), quick profile unless COURSE_PROFILE says otherwise
+execute: $(STAMP)
+	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
+
+bench: $(STAMP)
+	$(PY) bench/train_bench.py
+
+clean:
+	rm -rf data/cache tests/output bench/results/local .pytest_cache

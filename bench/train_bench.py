@@ -1,0 +1,136 @@
+"""Train the teacher and the student with course_utils and write what was measured as JSON.
+
+    python bench/train_bench.py                      # profile and device chosen as the notebooks do
+    COURSE_PROFILE=quick python bench/train_bench.py --out bench/results/local/cpu.json
+
+Measures, per run: test accuracy (plain and with flip test-time augmentation), seconds of
+training (cold start excluded: a warm-up run goes first), training images/s, and for the
+distillation arms the paired gain over the hard-label student with the same seed and the same
+initial weights. Every record names the device, the data copy and the torch version.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from course_utils import checkpoints, config, data, losses, models, stats, train  # noqa: E402
+
+PROFILES = {  # train_per_class None = the whole training set
+    "quick": dict(train_per_class=300, test_per_class=100, batch_size=256, teacher_epochs=[2], student_epochs=3),
+    "full": dict(train_per_class=None, test_per_class=None, batch_size=1024, teacher_epochs=[12], student_epochs=10),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default=None, help="quick or full (default: as config.get_profile())")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--teacher-epochs", type=float, nargs="*", default=None, help="one teacher per value")
+    ap.add_argument("--teacher-seeds", type=int, default=1, help="seeds of the last teacher-epochs value")
+    ap.add_argument("--student-epochs", type=float, nargs="*", default=None)
+    ap.add_argument("--kd", nargs="*", default=["4:0.5"], help="distillation arms as T:alpha")
+    ap.add_argument("--seeds", type=int, default=1, help="paired seeds per student arm")
+    ap.add_argument("--save-teachers", default=None, help="folder: save each teacher (fp16) there")
+    ap.add_argument("--out", default=None, help="JSON file (default: bench/results/local/train_<profile>.json)")
+    args = ap.parse_args()
+
+    device = config.get_device(args.device)
+    profile = args.profile or config.get_profile(device)
+    p = PROFILES[profile]
+    teacher_epochs = args.teacher_epochs or p["teacher_epochs"]
+    student_epochs = args.student_epochs or [p["student_epochs"]]
+    out = Path(args.out or Path(__file__).parent / "results" / "local" / f"train_{profile}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    d = data.load_cifar10(device).subset(p["train_per_class"], p["test_per_class"])
+    record = {"profile": profile, "device": config.describe()["device_name"], "torch": torch.__version__,
+              "python": platform.python_version(), "data": d.source, "n_train": len(d.train_images),
+              "n_test": len(d.test_images), "batch_size": p["batch_size"],
+              "data_load_seconds": round(time.perf_counter() - t0, 2), "teachers": [], "students": []}
+
+    def save_record():
+        out.write_text(json.dumps(record, indent=1))
+
+    def loader(seed):
+        return data.Loader(d.train_images, d.train_labels, batch_size=p["batch_size"], seed=seed)
+
+    # warm-up: kernels, cuDNN autotuning and allocator, so the timed runs exclude the cold start
+    config.set_seed(0)
+    train.fit(models.make_teacher(), loader(0), epochs=0.3, verbose=False)
+    n_train = len(d.train_images)
+
+    best = None
+    runs = [(e, 0) for e in teacher_epochs] + [(teacher_epochs[-1], s) for s in range(1, args.teacher_seeds)]
+    for epochs, seed in runs:
+        config.set_seed(seed)
+        teacher = models.make_teacher()
+        h = train.fit(teacher, loader(seed), epochs=epochs, verbose=False)
+        r = {"epochs": epochs, "seed": seed, "train_seconds": round(h.train_seconds, 3),
+             "images_per_s": round(epochs * n_train / h.train_seconds),
+             "test_acc": train.evaluate(teacher, d.test_images, d.test_labels),
+             "test_acc_flip_tta": train.evaluate(teacher, d.test_images, d.test_labels, tta=True),
+             "params": models.count_params(teacher), "flops_per_image": models.flops_per_image(teacher)}
+        record["teachers"].append(r)
+        print(f"teacher  epochs {epochs:5.1f} seed {seed}: {r['test_acc']:.2%} (flip TTA {r['test_acc_flip_tta']:.2%}) "
+              f"in {r['train_seconds']:.2f} s, {r['images_per_s']} img/s", flush=True)
+        if args.save_teachers:
+            checkpoints.save(teacher, Path(args.save_teachers) / f"teacher_e{epochs:g}_s{seed}.pt", half=True,
+                             test_acc=r["test_acc"], test_acc_flip_tta=r["test_acc_flip_tta"], data=d.source,
+                             profile=profile, epochs=epochs, seed=seed, train_seconds=r["train_seconds"],
+                             device=record["device"], command="python bench/train_bench.py " + " ".join(sys.argv[1:]))
+        if best is None or r["test_acc"] > best[1]:
+            best = (teacher, r["test_acc"])
+        save_record()
+
+    teacher = best[0].eval()
+    arms = [("hard", None, None)] + [("kd", float(a.split(":")[0]), float(a.split(":")[1])) for a in args.kd]
+    for epochs in student_epochs:
+        cached = {}  # one CachedTeacher per seed: every arm of a seed replays the same batches
+        for seed in range(args.seeds):
+            cached[seed] = train.CachedTeacher(teacher)
+            for name, T, alpha in arms:
+                config.set_seed(100 + seed)  # identical initial weights in every arm of this seed
+                student = models.make_student()
+                if name == "hard":
+                    h = train.fit(student, loader(seed), epochs=epochs, verbose=False)
+                else:
+                    kd = functools.partial(losses.distillation_loss, T=T, alpha=alpha)
+                    h = train.fit(student, loader(seed), kd, teacher=cached[seed], epochs=epochs, verbose=False)
+                r = {"arm": name, "T": T, "alpha": alpha, "epochs": epochs, "seed": seed,
+                     "train_seconds": round(h.train_seconds, 3),
+                     "images_per_s": round(epochs * n_train / h.train_seconds),
+                     "test_acc": train.evaluate(student, d.test_images, d.test_labels),
+                     "params": models.count_params(student), "flops_per_image": models.flops_per_image(student)}
+                record["students"].append(r)
+                print(f"student  {name:4s} T={T} alpha={alpha} epochs {epochs} seed {seed}: {r['test_acc']:.2%} "
+                      f"in {r['train_seconds']:.2f} s", flush=True)
+                save_record()
+
+    # paired gains: each distillation arm minus the hard-label student of the same seed and epochs
+    gains = {}
+    for name, T, alpha in arms[1:]:
+        for epochs in student_epochs:
+            hard = {r["seed"]: r["test_acc"] for r in record["students"] if r["arm"] == "hard" and r["epochs"] == epochs}
+            kd = {r["seed"]: r["test_acc"] for r in record["students"]
+                  if r["arm"] == "kd" and r["T"] == T and r["alpha"] == alpha and r["epochs"] == epochs}
+            diffs = [kd[s] - hard[s] for s in sorted(kd)]
+            gains[f"T={T:g},alpha={alpha:g},epochs={epochs:g}"] = stats.paired_summary(diffs)
+    record["kd_gain_over_hard"] = gains
+    record["total_seconds"] = round(time.perf_counter() - t0, 1)
+    save_record()
+    for k, g in gains.items():
+        print(f"gain {k}: {g['mean']:+.2%}  95% CI [{g['lo']:+.2%}, {g['hi']:+.2%}]  (n={g['n']})")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

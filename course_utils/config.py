@@ -1,0 +1,66 @@
+"""Run profile, device choice, seeding and paths: the settings every notebook shares."""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILES = ("quick", "full")  # quick: CPU laptops and CI, minutes; full: a CUDA GPU, the real recipe
+
+ROOT = Path(__file__).resolve().parent.parent  # the course's top folder
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))  # downloads and caches
+PRETRAINED_DIR = ROOT / "data" / "pretrained"  # shipped artefacts (tracked in git)
+CHECKPOINT_DIR = DATA_DIR / "checkpoints"  # what the notebooks train and save
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best device here: cuda, then mps, then cpu (`prefer` or COURSE_DEVICE overrides)."""
+    name = prefer or os.environ.get("COURSE_DEVICE")
+    if name:
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def get_profile(device: torch.device | None = None) -> str:
+    """'full' with CUDA, else 'quick'; the environment variable COURSE_PROFILE overrides."""
+    name = os.environ.get("COURSE_PROFILE", "").strip().lower()
+    if name:
+        if name not in PROFILES:
+            raise ValueError(
+                f"COURSE_PROFILE must be one of {PROFILES}, got {name!r}. "
+                "Unset it to choose automatically (full with a CUDA GPU, quick otherwise)."
+            )
+        return name
+    device = device or get_device()
+    return "full" if torch.device(device).type == "cuda" else "quick"
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def describe() -> dict:
+    """What the course sees on this machine: device, profile, versions."""
+    import torchvision
+
+    device = get_device()
+    info = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else device.type,
+        "profile": get_profile(device),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "cpu_threads": torch.get_num_threads(),
+        "data_dir": str(DATA_DIR),
+    }
+    return info

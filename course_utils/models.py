@@ -1,0 +1,153 @@
+"""The teacher and the student: one airbench-style conv family with a width knob.
+
+    input (3, 32, 32)
+    -> whitening conv 2x2 (fixed patch-whitening filters, learned bias), GELU      (24, 31, 31)
+    -> block(w1): conv3x3, maxpool2, BN, GELU, conv3x3, BN, GELU                 (w1, 15, 15)
+    -> block(w2)                                                                  (w2, 7, 7)
+    -> block(w3)                                                                  (w3, 3, 3)
+    -> maxpool3, linear(w3 -> 10), times `scale`                                  (10,)
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+TEACHER_WIDTHS = (64, 256, 256)  # airbench94's widths: about 2M parameters
+STUDENT_WIDTHS = (24, 64, 96)  # about 8x fewer FLOPs per image than the teacher
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    widths: tuple = TEACHER_WIDTHS  # channels of the three blocks
+    whiten_width: int = 24  # 2 x (3 colours x 2 x 2 pixels): +/- each whitening filter
+    bn_momentum: float = 0.4  # PyTorch convention: weight of the newest batch in the running stats
+    scale: float = 1 / 9  # output multiplier: keeps the first logits small
+    num_classes: int = 10
+
+
+class ConvBNAct(nn.Sequential):
+    """conv3x3 (no bias) -> [maxpool2] -> BatchNorm (bias only) -> GELU."""
+
+    def __init__(self, c_in: int, c_out: int, pool: bool, bn_momentum: float):
+        conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        nn.init.dirac_(conv.weight[:c_in])  # start the first c_in filters as identity maps
+        bn = nn.BatchNorm2d(c_out, momentum=bn_momentum, eps=1e-12)
+        bn.weight.requires_grad_(False)  # the scale is redundant before GELU + next conv
+        layers = [conv] + ([nn.MaxPool2d(2)] if pool else []) + [bn, nn.GELU()]
+        super().__init__(*layers)
+
+
+class Net(nn.Module):
+    """The course's conv net; `make_teacher()` and `make_student()` build the two sizes."""
+
+    def __init__(self, cfg: NetConfig = NetConfig()):
+        super().__init__()
+        self.cfg = cfg
+        w1, w2, w3 = cfg.widths
+        self.whiten = nn.Conv2d(3, cfg.whiten_width, 2, bias=True)
+        self.whiten.weight.requires_grad_(False)  # set from data by init_whitening, then fixed
+        c = cfg.whiten_width
+        blocks = []
+        for w in (w1, w2, w3):
+            blocks += [ConvBNAct(c, w, pool=True, bn_momentum=cfg.bn_momentum),
+                       ConvBNAct(w, w, pool=False, bn_momentum=cfg.bn_momentum)]
+            c = w
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(w3, cfg.num_classes, bias=False)
+        self.register_buffer("whitened", torch.zeros((), dtype=torch.bool))  # set by init_whitening
+
+    def is_whitened(self) -> bool:
+        return bool(self.whitened)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 3, 32, 32) normalised float
+        x = nn.functional.gelu(self.whiten(x))  # (B, 24, 31, 31)
+        x = self.blocks(x)  # (B, w3, 3, 3)
+        x = torch.amax(x, dim=(2, 3))  # (B, w3): the final 3x3 max-pool
+        return self.head(x) * self.cfg.scale  # (B, 10) logits
+
+
+def make_net(widths=TEACHER_WIDTHS, **kw) -> Net:
+    return Net(NetConfig(widths=tuple(widths), **kw))
+
+
+def make_teacher(**kw) -> Net:
+    """The teacher: airbench94's widths (64, 256, 256)."""
+    return make_net(TEACHER_WIDTHS, **kw)
+
+
+def make_student(**kw) -> Net:
+    """The student: the same family, narrower (24, 64, 96)."""
+    return make_net(STUDENT_WIDTHS, **kw)
+
+
+def arch(model: Net) -> dict:
+    """What rebuilds the model: stored beside its weights in a checkpoint."""
+    cfg = asdict(model.cfg)
+    cfg["widths"] = list(cfg["widths"])
+    return cfg
+
+
+def from_arch(spec: dict) -> Net:
+    spec = dict(spec)
+    spec["widths"] = tuple(spec["widths"])
+    return Net(NetConfig(**spec))
+
+
+@torch.no_grad()
+def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
+    """Set the first conv to whiten 2x2 patches of `images` (uint8 (N, 3, 32, 32), a few thousand).
+
+    The filters are the patch covariance's eigenvectors scaled by 1/sqrt(eigenvalue): the first
+    layer hands the blocks decorrelated, unit-variance inputs from the first step (airbench's trick).
+    """
+    from .data import normalize
+
+    w = model.whiten.weight  # (24, 3, 2, 2)
+    patches = normalize(images).float().unfold(2, 2, 1).unfold(3, 2, 1)  # (N, 3, 31, 31, 2, 2)
+    patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12).double()  # (N*31*31, 12)
+    patches = patches - patches.mean(0)
+    cov = patches.T @ patches / len(patches)  # (12, 12)
+    eigvals, eigvecs = torch.linalg.eigh(cov)
+    filters = (eigvecs.T / torch.sqrt(eigvals + eps)[:, None]).reshape(12, 3, 2, 2)
+    w.copy_(torch.cat([filters, -filters]).to(w))  # +/- each filter, so GELU keeps both signs
+    model.whitened.fill_(True)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def flops_per_image(model: nn.Module) -> int:
+    """Floating-point operations of one forward pass on one 32x32 image (a multiply-add is 2 FLOPs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    p = next(model.parameters())
+    was_training = model.training
+    model.eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 32, 32, device=p.device, dtype=p.dtype))
+    model.train(was_training)
+    return int(counter.get_total_flops())
+
+
+def layer_table(model: Net) -> list[dict]:
+    """One row per layer with a weight: name, output shape, parameters, FLOPs per image."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    rows, p = [], next(model.parameters())
+    x = torch.zeros(1, 3, 32, 32, device=p.device, dtype=p.dtype)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for name, layer in [("whiten", model.whiten), ("gelu", nn.GELU())] + \
+                [(f"blocks.{i}", b) for i, b in enumerate(model.blocks)] + \
+                [("maxpool", lambda t: torch.amax(t, dim=(2, 3))), ("head", model.head)]:
+            with FlopCounterMode(display=False) as counter:
+                x = layer(x)
+            if isinstance(layer, nn.Module) and count_params(layer):
+                rows.append({"layer": name, "output": tuple(x.shape[1:]), "params": count_params(layer),
+                             "flops": int(counter.get_total_flops())})
+    model.train(was_training)
+    return rows

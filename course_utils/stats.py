@@ -1,0 +1,30 @@
+"""Honest comparisons: a paired difference over seeds with a Student-t 95% interval."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the mean of `values` with a Student-t interval; needs >= 2 values."""
+    from scipy import stats as sps
+
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"a confidence interval needs at least 2 values (e.g. 2 seeds), got {len(x)}.")
+    mean = float(x.mean())
+    half = float(sps.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def paired_summary(diffs, confidence: float = 0.95) -> dict:
+    """Mean paired difference (e.g. distilled minus hard-label accuracy, seed by seed) and its interval.
+
+    With one value the interval is undefined (NaN): one seed cannot say whether a gain is real.
+    """
+    x = [float(v) for v in diffs]
+    if len(x) == 1:
+        return {"mean": x[0], "lo": math.nan, "hi": math.nan, "sd": math.nan, "n": 1, "diffs": x}
+    mean, lo, hi = t_interval(x, confidence)
+    return {"mean": mean, "lo": lo, "hi": hi, "sd": float(np.std(x, ddof=1)), "n": len(x), "diffs": x}

@@ -1,0 +1,46 @@
+import torch
+
+from course_utils import data, models
+
+
+def test_shapes_and_sizes():
+    t, s = models.make_teacher(), models.make_student()
+    x = torch.randn(5, 3, 32, 32)
+    assert t(x).shape == (5, 10) and s(x).shape == (5, 10)
+    assert 1.9e6 < models.count_params(t) < 2.1e6
+    ratio = models.flops_per_image(t) / models.flops_per_image(s)
+    assert 7 <= ratio <= 10, ratio
+
+
+def test_flops_match_a_hand_count_for_one_conv():
+    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1, bias=False))
+    assert models.flops_per_image(conv) == 2 * 3 * 8 * 9 * 32 * 32  # 2 FLOPs per multiply-add
+
+
+def test_layer_table_adds_up():
+    t = models.make_teacher()
+    rows = models.layer_table(t)
+    assert sum(r["params"] for r in rows) == models.count_params(t)
+    assert abs(sum(r["flops"] for r in rows) - models.flops_per_image(t)) <= 0.01 * models.flops_per_image(t)
+
+
+def test_arch_round_trip():
+    s = models.make_student()
+    assert models.from_arch(models.arch(s)).cfg == s.cfg
+
+
+def test_whitening_decorrelates_patches():
+    g = torch.Generator().manual_seed(0)
+    base = torch.randint(0, 256, (200, 1, 32, 32), generator=g)
+    images = torch.cat([base, base // 2 + 60, 255 - base], 1).to(torch.uint8)  # strongly correlated channels
+    m = models.make_student()
+    assert not m.is_whitened()
+    models.init_whitening(m, images)
+    assert m.is_whitened()
+    out = torch.nn.functional.conv2d(data.normalize(images), m.whiten.weight[:12])  # (N, 12, 31, 31)
+    feats = out.permute(0, 2, 3, 1).reshape(-1, 12).double()
+    cov = torch.cov(feats.T)
+    big = torch.diag(cov) > 0.5  # directions with real variance come out with unit variance, uncorrelated
+    assert torch.allclose(torch.diag(cov)[big], torch.ones(int(big.sum()), dtype=torch.double), atol=0.05)
+    off = cov[big][:, big] - torch.diag(torch.diag(cov)[big])
+    assert off.abs().max() < 0.05

@@ -1,0 +1,121 @@
+"""The training loop: it learns, it repeats under a seed, and the teacher is used as promised."""
+import functools
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils import config, data, losses, models, train
+
+
+def toy_data(n=256, seed=0):
+    """Two easy classes told apart by brightness: any working loop learns them in a few steps."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % 2
+    images = torch.randint(0, 100, (n, 3, 32, 32), generator=g) + 120 * labels.view(n, 1, 1, 1)
+    return images.to(torch.uint8), labels
+
+
+def test_fit_learns_and_reports_history():
+    x, y = toy_data()
+    config.set_seed(0)
+    m = models.make_student()
+    h = train.fit(m, data.Loader(x, y, batch_size=64), epochs=3, eval_data=(x, y), verbose=False)
+    assert h.epoch == [1, 2, 3] and len(h.train_loss) == len(h.test_acc) == 3
+    assert h.train_loss[-1] < h.train_loss[0]
+    assert h.test_acc[-1] > 0.95
+    assert h.train_seconds > 0 and not m.training
+
+
+def test_fit_is_deterministic_under_a_seed_on_cpu():
+    x, y = toy_data()
+    weights = []
+    for _ in range(2):
+        config.set_seed(3)
+        m = models.make_student()
+        train.fit(m, data.Loader(x, y, batch_size=64, seed=3), epochs=1, verbose=False)
+        weights.append(torch.cat([p.detach().flatten() for p in m.parameters()]))
+    assert torch.equal(weights[0], weights[1])
+
+
+class Spy(nn.Module):
+    """Records what it was shown and in which mode; answers with a fixed linear map."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3 * 32 * 32, 10)
+        self.seen, self.modes, self.grad_enabled = [], [], []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        self.modes.append(self.training)
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return self.lin(x.flatten(1))
+
+
+def test_teacher_sees_the_students_augmented_batch_in_eval_mode_without_grad():
+    x, y = toy_data(64)
+    student, teacher = Spy(), Spy()
+    teacher.train()
+    kd = functools.partial(losses.distillation_loss, T=4.0, alpha=0.5)
+    train.fit(student, data.Loader(x, y, batch_size=32, augment=True), kd, teacher=teacher, epochs=2, verbose=False)
+    assert len(teacher.seen) == len(student.seen) == 4
+    assert all(torch.equal(a, b) for a, b in zip(teacher.seen, student.seen))
+    assert not any(teacher.modes) and not any(teacher.grad_enabled)
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_cached_teacher_replays_exactly_and_catches_other_batches():
+    x, y = toy_data(64)
+    teacher = Spy()
+    cached = train.CachedTeacher(teacher)
+    kd = functools.partial(losses.distillation_loss, T=2.0, alpha=0.5)
+    results = []
+    for _ in range(2):
+        config.set_seed(0)
+        s = models.make_student()
+        train.fit(s, data.Loader(x, y, batch_size=32, seed=1), kd, teacher=cached, epochs=1, verbose=False)
+        results.append(torch.cat([p.detach().flatten() for p in s.parameters()]))
+    assert len(teacher.seen) == 2  # the second run was served from the cache ...
+    assert torch.equal(results[0], results[1])  # ... and trained exactly as the first
+    with pytest.raises(RuntimeError, match=r"CachedTeacher replayed logits for \d+ examples that differed"):
+        train.fit(models.make_student(), data.Loader(x, y, batch_size=32, seed=2), kd, teacher=cached,
+                  epochs=1, verbose=False)
+
+
+def test_soft_targets_flow_through_the_same_loop():
+    x, y = toy_data()
+    probs = torch.nn.functional.one_hot(y, 10).float() * 0.9 + 0.01
+    config.set_seed(0)
+    m = models.make_student()
+    h = train.fit(m, data.Loader(x, probs, batch_size=64), losses.soft_target_loss, epochs=2, verbose=False)
+    assert h.train_acc[-1] > 0.9
+
+
+def test_divergence_is_reported():
+    x, y = toy_data(64)
+    m = models.make_student()
+    with pytest.raises(FloatingPointError, match="the run diverged"):
+        train.fit(m, data.Loader(x, y, batch_size=32), lambda out, t: out.sum() * float("nan"), epochs=1,
+                  verbose=False)
+
+
+def test_predict_and_evaluate():
+    x, y = toy_data(50)
+    m = models.make_student().eval()
+    z = train.predict(m, x, batch_size=16)
+    assert z.shape == (50, 10) and z.dtype == torch.float32
+    assert torch.allclose(z, m(data.normalize(x)), atol=1e-5)
+    zt = train.predict(m, x, tta=True)
+    assert torch.allclose(zt, 0.5 * (m(data.normalize(x)) + m(data.normalize(x).flip(3))), atol=1e-5)
+    acc = train.evaluate(m, x, y)
+    assert acc == pytest.approx((z.argmax(1) == y).float().mean().item())
+    with pytest.raises(ValueError, match=r"predict expects uint8 images shaped \(N, 3, 32, 32\)"):
+        train.predict(m, x.float())
+
+
+def test_verbose_epoch_prints_one_line_per_epoch(capsys):
+    x, y = toy_data(64)
+    train.fit(models.make_student(), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch   1")
