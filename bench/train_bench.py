@@ -25,7 +25,7 @@ from course_utils import checkpoints, config, data, losses, models, stats, train
 
 PROFILES = {  # train_per_class None = the whole training set
     "quick": dict(train_per_class=300, test_per_class=100, batch_size=256, teacher_epochs=[2], student_epochs=3),
-    "full": dict(train_per_class=None, test_per_class=None, batch_size=1024, teacher_epochs=[12], student_epochs=10),
+    "full": dict(train_per_class=None, test_per_class=None, batch_size=1024, teacher_epochs=[18], student_epochs=10),
 }
 
 
@@ -73,7 +73,7 @@ def main() -> None:
     for epochs, seed in runs:
         config.set_seed(seed)
         teacher = models.make_teacher()
-        h = train.fit(teacher, loader(seed), epochs=epochs, verbose=False)
+        h = train.fit(teacher, loader(seed), cfg=train.TEACHER_RECIPE, epochs=epochs, verbose=False)
         r = {"epochs": epochs, "seed": seed, "train_seconds": round(h.train_seconds, 3),
              "images_per_s": round(epochs * n_train / h.train_seconds),
              "test_acc": train.evaluate(teacher, d.test_images, d.test_labels),
@@ -101,10 +101,10 @@ def main() -> None:
                 config.set_seed(100 + seed)  # identical initial weights in every arm of this seed
                 student = models.make_student()
                 if name == "hard":
-                    h = train.fit(student, loader(seed), epochs=epochs, verbose=False)
+                    h = train.fit(student, loader(seed), cfg=train.STUDENT_RECIPE, epochs=epochs, verbose=False)
                 else:
                     kd = functools.partial(losses.distillation_loss, T=T, alpha=alpha)
-                    h = train.fit(student, loader(seed), kd, teacher=cached[seed], epochs=epochs, verbose=False)
+                    h = train.fit(student, loader(seed), kd, cfg=train.STUDENT_RECIPE, teacher=cached[seed], epochs=epochs, verbose=False)
                 r = {"arm": name, "T": T, "alpha": alpha, "epochs": epochs, "seed": seed,
                      "train_seconds": round(h.train_seconds, 3),
                      "images_per_s": round(epochs * n_train / h.train_seconds),
@@ -123,7 +123,8 @@ def main() -> None:
             kd = {r["seed"]: r["test_acc"] for r in record["students"]
                   if r["arm"] == "kd" and r["T"] == T and r["alpha"] == alpha and r["epochs"] == epochs}
             diffs = [kd[s] - hard[s] for s in sorted(kd)]
-            gains[f"T={T:g},alpha={alpha:g},epochs={epochs:g}"] = stats.paired_summary(diffs)
+            if diffs:
+                gains[f"T={T:g},alpha={alpha:g},epochs={epochs:g}"] = stats.paired_summary(diffs)
     record["kd_gain_over_hard"] = gains
     record["total_seconds"] = round(time.perf_counter() - t0, 1)
     save_record()

@@ -30,6 +30,13 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
 
 
+# The two recipes the course uses. Students take half the teacher's learning rate: at lr 1.5 the
+# distillation loss, whose early gradients are several times larger than cross-entropy's, diverged
+# (measured at batch 1024: 30% vs 52% for hard labels on a 10k subset), while at 0.75 both train.
+TEACHER_RECIPE = TrainConfig(epochs=18, lr=1.5)
+STUDENT_RECIPE = TrainConfig(epochs=10, lr=0.75)
+
+
 @dataclass
 class History:
     """What fit() measured, one entry per epoch."""
@@ -256,3 +263,19 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, tta: 
     """Top-1 accuracy in [0, 1] on uint8 images; tta=True uses flip test-time augmentation."""
     logits = predict(model, images, batch_size=batch_size, tta=tta)
     return (logits.argmax(-1) == labels.to(logits.device)).float().mean().item()
+
+
+@torch.no_grad()
+def throughput(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, repeats: int = 3) -> float:
+    """Inference images per second on the model's device (after one warm-up pass; best of `repeats`)."""
+    device = next(model.parameters()).device
+    images = images.to(device)
+    predict(model, images[:batch_size], batch_size)  # warm-up: kernels, autotuning, allocator
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        predict(model, images, batch_size)
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return len(images) / best

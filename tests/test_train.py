@@ -119,3 +119,8 @@ def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     train.fit(models.make_student(), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1")
+
+
+def test_throughput_is_positive_images_per_second():
+    x, _ = toy_data(64)
+    assert train.throughput(models.make_student(), x, batch_size=32, repeats=1) > 0
