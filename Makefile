@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml | $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/bin/p
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(PORT) $(LAB_ARGS)
+	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest tests notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)

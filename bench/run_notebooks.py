@@ -22,12 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _stub_ipython() -> None:
-    try:
-        import IPython.display  # noqa: F401
-        return
-    except ImportError:
-        pass
+def _stub_ipython(force: bool = False) -> None:
+    if not force:
+        try:
+            import IPython.display  # noqa: F401
+            return
+        except ImportError:
+            pass
 
     def display(*objs, **kw):
         for o in objs:
@@ -78,11 +79,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "local")
+    ap.add_argument("--stub-ipython", action="store_true", help="use the stubs even where IPython exists (a test)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["COURSE_RESULTS_DIR"] = str(args.out.resolve())
     sys.path.insert(0, str(ROOT))
-    _stub_ipython()
+    _stub_ipython(force=args.stub_ipython)
     import torch
 
     records = []
