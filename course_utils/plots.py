@@ -406,14 +406,30 @@ def hesitant_examples(probs: torch.Tensor, labels: torch.Tensor, per_class: int 
     return torch.cat(picks)
 
 
+def typical_examples(probs: torch.Tensor, labels: torch.Tensor, top1: float = 0.9, per_class: int = 1) -> torch.Tensor:
+    """Per class, the correctly answered images whose top-1 probability is closest to `top1`."""
+    probs, labels = probs.cpu(), labels.cpu()
+    conf = probs.max(1).values  # (N,)
+    correct = probs.argmax(1) == labels
+    picks = []
+    for c in range(probs.shape[1]):
+        idx = torch.nonzero(correct & (labels == c)).flatten()
+        picks.append(idx[(conf[idx] - top1).abs().argsort()[:per_class]])
+    return torch.cat(picks)
+
+
 def _bars_T(ax, p: torch.Tensor, classes, label: int | None, title: str, ref: torch.Tensor | None = None):
     y = np.arange(len(classes))[::-1]  # first class on top
     colors = ["tab:green" if label is not None and i == label else "tab:blue" for i in range(len(classes))]
     ax.barh(y, p.numpy(), color=colors)
     if ref is not None:
         ax.barh(y, ref.numpy(), facecolor="none", edgecolor="black", ls="--", lw=1)
-    for yi, v in zip(y, p.tolist()):
-        ax.text(min(v, 0.78) + 0.02, yi, f"{v:.3f}", va="center", fontsize=7)
+    ends = p.tolist() if ref is None else torch.maximum(p, ref).tolist()  # labels clear the outlines too
+    for yi, v, end in zip(y, p.tolist(), ends):
+        if end > 0.75:  # long bar: the number goes inside it
+            ax.text(v - 0.02, yi, f"{v:.3f}", va="center", ha="right", fontsize=7, color="white")
+        else:
+            ax.text(end + 0.02, yi, f"{v:.3f}", va="center", fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_title(title, fontsize=9)
     ax.tick_params(axis="x", labelsize=7)
@@ -464,14 +480,14 @@ def class_similarity(probs: torch.Tensor, labels: torch.Tensor, num_classes: int
 
 def plot_class_similarity(sim: torch.Tensor, classes=CLASSES, T: float | None = None):
     """The off-diagonal of class_similarity as a heatmap: which classes the teacher finds alike (diagonal blank)."""
-    v = sim.clone().numpy()
+    v = 100 * sim.clone().numpy()  # percent
     np.fill_diagonal(v, np.nan)
     fig, ax = plt.subplots(figsize=(6.8, 5.6))
     im = ax.imshow(v, cmap="magma_r")
     for i in range(len(classes)):
         for j in range(len(classes)):
-            if i != j and v[i, j] >= 0.01:
-                ax.text(j, i, f"{100 * v[i, j]:.0f}", ha="center", va="center", fontsize=7,
+            if i != j and v[i, j] >= 1:
+                ax.text(j, i, f"{v[i, j]:.0f}", ha="center", va="center", fontsize=8,
                         color="white" if v[i, j] > 0.6 * np.nanmax(v) else "black")
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set_yticks(range(len(classes)), classes)
@@ -480,3 +496,5 @@ def plot_class_similarity(sim: torch.Tensor, classes=CLASSES, T: float | None = 
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
+
+# ============================================================================= end of notebook 01
