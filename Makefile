@@ -29,14 +29,15 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+# the notebooks run in the quick profile under test, unless COURSE_PROFILE says otherwise
 test: $(STAMP)
-	$(PY) -m pytest tests notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest tests notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
-	$(PY) -m pytest notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 browser: $(STAMP)
 	$(PY) -m pytest tests -m browser $(PYTEST_ARGS)

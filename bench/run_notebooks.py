@@ -13,51 +13,57 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import traceback
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _stub_ipython(force: bool = False) -> None:
+def _display_stubs(force: bool = False) -> dict | None:
+    """Stand-ins for IPython.display's display/Markdown/HTML where IPython is missing (or force=True).
+
+    The cells' `from IPython.display import ...` lines are then skipped and these names used instead
+    (a fake IPython module would confuse matplotlib, which inspects sys.modules["IPython"]).
+    """
     if not force:
         try:
             import IPython.display  # noqa: F401
-            return
+            return None
         except ImportError:
             pass
-
-    def display(*objs, **kw):
-        for o in objs:
-            print(getattr(o, "data", o))
 
     class Markdown:
         def __init__(self, data):
             self.data = data
 
-    disp = types.ModuleType("IPython.display")
-    disp.display, disp.Markdown, disp.HTML = display, Markdown, Markdown
-    pkg = types.ModuleType("IPython")
-    pkg.display = disp
-    sys.modules["IPython"], sys.modules["IPython.display"] = pkg, disp
+    def display(*objs, **kw):
+        for o in objs:
+            print(getattr(o, "data", o))
+
+    return {"display": display, "Markdown": Markdown, "HTML": Markdown}
 
 
-def run_notebook(path: Path) -> dict:
+IPYTHON_IMPORT = re.compile(r"^(\s*)from IPython\.display import .*$", re.M)
+
+
+def run_notebook(path: Path, stubs: dict | None) -> dict:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    ns = {"__name__": "__main__"}
+    ns = {"__name__": "__main__", **(stubs or {})}
     timings, t_start = [], time.perf_counter()
     cwd = os.getcwd()
     os.chdir(path.parent)  # notebooks run from their own folder, as in Jupyter
     try:
         for i, cell in enumerate(cells):
             src = "".join(cell["source"])
+            if stubs is not None:
+                src = IPYTHON_IMPORT.sub(r"\1pass  # IPython.display: stubbed by bench/run_notebooks.py", src)
             t0 = time.perf_counter()
             try:
                 exec(compile(src, f"{path.name}[cell {i}]", "exec"), ns)
@@ -84,12 +90,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["COURSE_RESULTS_DIR"] = str(args.out.resolve())
     sys.path.insert(0, str(ROOT))
-    _stub_ipython(force=args.stub_ipython)
+    stubs = _display_stubs(force=args.stub_ipython)
     import torch
 
     records = []
     for nb in args.notebooks:
-        records.append(run_notebook(nb.resolve()))
+        records.append(run_notebook(nb.resolve(), stubs))
         r = records[-1]
         print(f"== {r['notebook']}: {'ok' if r['ok'] else 'FAILED'} in {r['seconds']:.1f} s", flush=True)
         (args.out / "notebook_timings.json").write_text(json.dumps(

@@ -54,7 +54,8 @@ def load_teacher(device=None, verbose: bool = True) -> tuple[models.Net, dict]:
     model, meta = load(path, device)
     if verbose:
         acc = meta.get("test_acc")
-        print(f"teacher from {path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path}: "
-              f"{acc:.2%} test accuracy on {meta.get('data', '?')} ({meta.get('profile', '?')} profile)"
-              if acc is not None else f"teacher from {path}")
+        where = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
+        print(f"teacher from {where}: {acc:.2%} test accuracy on {meta.get('data', '?')} "
+              f"(trained in the {meta.get('profile', '?')} profile on {meta.get('device', '?')})"
+              if acc is not None else f"teacher from {where}")
     return model, meta

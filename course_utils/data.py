@@ -59,6 +59,18 @@ class CIFAR10:
             out = replace(out, test_images=self.test_images[idx], test_labels=self.test_labels[idx])
         return out
 
+    def holdout(self, per_class: int, seed: int = 0) -> tuple["CIFAR10", torch.Tensor, torch.Tensor]:
+        """Set `per_class` training images of every class aside as a validation set.
+
+        Returns (the data without them, validation images, validation labels): choices such as
+        alpha and T are made on the validation set, so the test set only ever measures.
+        """
+        idx = balanced_indices(self.train_labels, per_class, seed).to(self.train_labels.device)
+        keep = torch.ones(len(self.train_labels), dtype=torch.bool, device=idx.device)
+        keep[idx] = False
+        rest = replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
+        return rest, self.train_images[idx], self.train_labels[idx]
+
     def __repr__(self) -> str:
         return (f"CIFAR10(train={tuple(self.train_images.shape)}, test={tuple(self.test_images.shape)}, "
                 f"device={self.train_images.device}, source={self.source!r})")

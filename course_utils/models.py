@@ -142,7 +142,7 @@ def layer_table(model: Net) -> list[dict]:
     model.eval()
     with torch.no_grad():
         for name, layer in [("whiten", model.whiten), ("gelu", nn.GELU())] + \
-                [(f"blocks.{i}", b) for i, b in enumerate(model.blocks)] + \
+                [(f"block{i // 2 + 1}.{'ab'[i % 2]}", b) for i, b in enumerate(model.blocks)] + \
                 [("maxpool", lambda t: torch.amax(t, dim=(2, 3))), ("head", model.head)]:
             with FlopCounterMode(display=False) as counter:
                 x = layer(x)

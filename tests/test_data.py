@@ -110,6 +110,16 @@ def test_balanced_subset(tiny_root):
         d.subset(train_per_class=7)
 
 
+def test_holdout_sets_a_balanced_validation_split_aside(tiny_root):
+    d = load_tiny(tiny_root)
+    rest, val_x, val_y = d.holdout(per_class=2, seed=1)
+    assert len(rest.train_images) == 40 and len(val_x) == 20
+    assert torch.equal(torch.bincount(val_y), torch.full((10,), 2))
+    train_set = {bytes(x.numpy()) for x in rest.train_images}
+    assert not any(bytes(x.numpy()) in train_set for x in val_x)  # disjoint
+    assert torch.equal(rest.test_images, d.test_images)
+
+
 def test_loader_shapes_dtype_and_normalisation(tiny_root):
     d = load_tiny(tiny_root)
     loader = data.Loader(d.train_images, d.train_labels, batch_size=16, seed=0)

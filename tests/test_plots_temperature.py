@@ -144,6 +144,16 @@ def test_gradient_and_limit_figures():
     assert len(fig.axes) == 2
 
 
+def test_gradient_figure_labels_a_norm_and_ticks_the_data_temperatures():
+    Ts = [1, 2, 4, 8, 16, 32]
+    fig = plots.plot_gradient_norms(plots.temperature_gradients(S, TT, Ts), hard_norm=0.5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "‖∇ CE(s, y)‖ (hard term): 0.50" in labels  # a gradient norm, not the loss
+    assert list(ax.get_xticks()) == Ts
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(T) for T in Ts]
+
+
 # ----------------------------------------------------------------------------- a real teacher
 
 def fake_teacher(n=20, C=10, seed=0):
