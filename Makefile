@@ -31,13 +31,13 @@ lab: $(STAMP)
 
 # the notebooks run in the quick profile under test, unless COURSE_PROFILE says otherwise
 test: $(STAMP)
-	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest tests notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
-	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest notebooks --nbval-lax --sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m pytest notebooks --nbval-lax --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 browser: $(STAMP)
 	$(PY) -m pytest tests -m browser $(PYTEST_ARGS)
