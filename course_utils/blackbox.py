@@ -24,6 +24,7 @@ from torch import nn
 
 from . import data as cdata
 from . import losses
+from .train import agreement, copied_errors  # noqa: F401  (re-exported: notebook 04 measures copies with them)
 
 EXPOSURES = ("logits", "probs", "top_k", "label", "text")
 TEXT_TEMPLATES = (  # the API's phrasings; which one is used depends on the image (deterministically)
@@ -324,29 +325,9 @@ def student_loss(T: float = 1.0):
 
 # ---------------------------------------------------------------------- measuring the copy
 
-def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Share of positions where two label tensors (N,) agree."""
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"agreement() compares two label tensors of the same length, got {tuple(a.shape)} "
-                         f"and {tuple(b.shape)}.")
-    return (a.cpu() == b.cpu()).float().mean().item()
-
-
 def fidelity(student_pred: torch.Tensor, teacher_pred: torch.Tensor) -> float:
     """How often the student gives the teacher's answer (top-1 agreement), on held-out images."""
     return agreement(student_pred, teacher_pred)
-
-
-def copied_errors(student_pred: torch.Tensor, teacher_pred: torch.Tensor, labels: torch.Tensor) -> dict:
-    """On the images the teacher gets wrong: how often the student gives the same wrong answer,
-    how often it is right, and how many such images there are."""
-    s, t, y = student_pred.cpu(), teacher_pred.cpu(), labels.cpu()
-    wrong = t != y
-    n = int(wrong.sum())
-    if n == 0:
-        return {"n": 0, "same_mistake": math.nan, "student_right": math.nan}
-    return {"n": n, "same_mistake": (s[wrong] == t[wrong]).float().mean().item(),
-            "student_right": (s[wrong] == y[wrong]).float().mean().item()}
 
 
 def synthetic_images(n: int, seed: int = 0, device=None) -> torch.Tensor:

@@ -115,6 +115,11 @@ def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
     model.whitened.fill_(True)
 
 
+def whitening_sample(images: torch.Tensor, n: int = 2000) -> torch.Tensor:
+    """About n images spread evenly over `images` (which may be sorted by class), for init_whitening."""
+    return images[:: max(1, len(images) // n)]
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

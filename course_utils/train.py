@@ -7,6 +7,7 @@ a linear warm-up then linear decay, bf16 autocast and channels_last on a GPU.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -145,8 +146,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
         model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
     if isinstance(model, models.Net) and not model.is_whitened():
-        stride = max(1, len(loader.images) // 2000)  # ~2,000 images spread over the set (it may be class-sorted)
-        models.init_whitening(model, loader.images[::stride])
+        models.init_whitening(model, models.whitening_sample(loader.images))
     if isinstance(teacher, nn.Module):
         teacher.to(device).eval()
     if hasattr(teacher, "rewind"):
@@ -264,6 +264,26 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, tta: 
     """Top-1 accuracy in [0, 1] on uint8 images; tta=True uses flip test-time augmentation."""
     logits = predict(model, images, batch_size=batch_size, tta=tta)
     return (logits.argmax(-1) == labels.to(logits.device)).float().mean().item()
+
+
+def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Share of positions where two label tensors (N,) agree."""
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"agreement() compares two label tensors of the same length, got {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}.")
+    return (a.cpu() == b.cpu()).float().mean().item()
+
+
+def copied_errors(student_pred: torch.Tensor, teacher_pred: torch.Tensor, labels: torch.Tensor) -> dict:
+    """On the images the teacher gets wrong: how often the student gives the same wrong answer,
+    how often it is right, and how many such images there are."""
+    s, t, y = student_pred.cpu(), teacher_pred.cpu(), labels.cpu()
+    wrong = t != y
+    n = int(wrong.sum())
+    if n == 0:
+        return {"n": 0, "same_mistake": math.nan, "student_right": math.nan}
+    return {"n": n, "same_mistake": (s[wrong] == t[wrong]).float().mean().item(),
+            "student_right": (s[wrong] == y[wrong]).float().mean().item()}
 
 
 @torch.no_grad()

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import blackbox, checks, data, losses, models
+from course_utils import blackbox, checks, data, losses, models, train
 
 C = 10
 
@@ -329,6 +329,9 @@ def test_fidelity_and_copied_errors():
         and math.isclose(out["student_right"], 1 / 3, rel_tol=1e-6)
     with pytest.raises(ValueError, match="same length"):
         blackbox.agreement(student, teacher[:3])
+    # notebook 03 measures copied mistakes with train's copy of the same functions
+    assert blackbox.copied_errors is train.copied_errors and blackbox.agreement is train.agreement
+    assert math.isnan(train.copied_errors(student, labels, labels)["same_mistake"])  # a teacher without errors
 
 
 def test_take_and_at_budget():

@@ -44,3 +44,11 @@ def test_whitening_decorrelates_patches():
     assert torch.allclose(torch.diag(cov)[big], torch.ones(int(big.sum()), dtype=torch.double), atol=0.05)
     off = cov[big][:, big] - torch.diag(torch.diag(cov)[big])
     assert off.abs().max() < 0.05
+
+
+def test_whitening_sample_spreads_over_a_sorted_set():
+    labels = torch.arange(10).repeat_interleave(500)  # class-sorted, as a subset can be
+    images = labels.view(-1, 1, 1, 1).expand(-1, 3, 32, 32).to(torch.uint8)
+    sample = models.whitening_sample(images, n=2000)
+    assert 2000 <= len(sample) <= 2500 and set(sample[:, 0, 0, 0].tolist()) == set(range(10))
+    assert len(models.whitening_sample(images[:300])) == 300  # fewer than n: all of them

@@ -1,160 +1,15 @@
-"""Every figure the notebooks show, as functions that return a matplotlib Figure (or numbers).
-
-Widgets (course_utils.widgets) are thin shells over these functions; the functions are tested.
-"""
+"""Notebook 01: soft labels and temperature. Pure functions behind its figures and widgets
+(course_utils.widgets only wraps them), and the numbers they show."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .data import CLASSES
+from ..data import CLASSES
+from ..losses import entropy, soft_loss, softmax_with_temperature
+from .common import _img
 
-
-def _img(t: torch.Tensor) -> np.ndarray:
-    """uint8 (3, H, W) -> (H, W, 3) for imshow."""
-    return t.detach().cpu().permute(1, 2, 0).numpy()
-
-
-def image_grid(images: torch.Tensor, labels=None, classes=CLASSES, ncols: int = 10, title: str | None = None,
-               size: float = 1.2):
-    """uint8 images (N, 3, 32, 32) in a grid, each captioned with its class name when labels are given."""
-    n = len(images)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            ax.imshow(_img(images[i]))
-            if labels is not None:
-                ax.set_title(classes[int(labels[i])], fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def one_per_class(images: torch.Tensor, labels: torch.Tensor, per_class: int = 1) -> torch.Tensor:
-    """Indices of the first `per_class` images of every class, class by class."""
-    labels = labels.cpu()
-    return torch.cat([torch.nonzero(labels == c).flatten()[:per_class] for c in range(int(labels.max()) + 1)])
-
-
-def plot_history(histories: dict, title: str = "training"):
-    """Loss and accuracy per epoch for one or more runs: {name: train.History}."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for name, h in histories.items():
-        a1.plot(h.epoch, h.train_loss, marker="o", ms=3, label=name)
-        a2.plot(h.epoch, [100 * v for v in h.train_acc], ls="--", marker="s", ms=3, alpha=0.6, label=f"{name} (train)")
-        if h.test_acc:
-            a2.plot(h.epoch, [100 * v for v in h.test_acc], marker="o", ms=3, label=f"{name} (test)")
-    a1.set(xlabel="epoch", ylabel="training loss", title=f"{title}: loss")
-    a2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
-    a2.legend(fontsize=8)
-    a1.grid(alpha=0.3)
-    a2.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def confusion(pred: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Counts (true class, predicted class), shape (C, C)."""
-    idx = labels.cpu().long() * num_classes + pred.cpu().long()
-    return torch.bincount(idx, minlength=num_classes ** 2).view(num_classes, num_classes)
-
-
-def plot_confusion(cm: torch.Tensor, classes=CLASSES, title: str = "confusion matrix (row-normalised, %)"):
-    """The confusion matrix as a heatmap, rows normalised to percentages of each true class."""
-    pct = 100 * cm.double() / cm.sum(1, keepdim=True).clamp_min(1)
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    im = ax.imshow(pct.numpy(), cmap="Blues", vmin=0, vmax=100)
-    for i in range(len(classes)):
-        for j in range(len(classes)):
-            v = pct[i, j].item()
-            if v >= 1:
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > 50 else "black")
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    return fig
-
-
-def topk_gallery(images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor, k: int = 3, classes=CLASSES,
-                 ncols: int = 4):
-    """Each image beside a bar chart of its k most probable classes; the true class in green."""
-    n = len(images)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(3.2 * ncols, 1.5 * nrows),
-                             gridspec_kw={"width_ratios": [1, 1.4] * ncols}, squeeze=False)
-    for i in range(nrows * ncols):
-        ax_img, ax_bar = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
-        ax_img.axis("off")
-        if i >= n:
-            ax_bar.axis("off")
-            continue
-        ax_img.imshow(_img(images[i]))
-        p, c = probs[i].cpu().topk(k)
-        colors = ["tab:green" if int(ci) == int(labels[i]) else "tab:gray" for ci in c]
-        ax_bar.barh(range(k)[::-1], p.numpy(), color=colors)
-        for y, v in zip(range(k)[::-1], p.tolist()):
-            ax_bar.text(min(v, 0.7) + 0.02, y, f"{v:.3f}", va="center", fontsize=6)
-        ax_bar.set_yticks(range(k)[::-1], [classes[int(ci)] for ci in c], fontsize=7)
-        ax_bar.set_xlim(0, 1)
-        ax_bar.tick_params(axis="x", labelsize=6)
-        ax_bar.set_title(f"true: {classes[int(labels[i])]}", fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def heatmap(values, row_labels, col_labels, xlabel: str, ylabel: str, title: str, fmt: str = "{:.1f}",
-            cmap: str = "viridis", center: float | None = None):
-    """A labelled heatmap of a 2-D array (e.g. accuracy over alpha x T).
-
-    center: a value (e.g. 0 for gains) at the middle of a diverging colour map, so its sign reads at a glance.
-    """
-    from matplotlib.colors import TwoSlopeNorm
-
-    v = np.asarray(values, dtype=float)
-    fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2, 0.7 * len(row_labels) + 1.5))
-    norm = None
-    if center is not None:
-        span = max(np.nanmax(np.abs(v - center)), 1e-9)
-        norm = TwoSlopeNorm(vcenter=center, vmin=center - span, vmax=center + span)
-    im = ax.imshow(v, cmap=cmap, aspect="auto", norm=norm)
-    for i in range(v.shape[0]):
-        for j in range(v.shape[1]):
-            ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=9, color="black")
-    ax.set_xticks(range(len(col_labels)), col_labels)
-    ax.set_yticks(range(len(row_labels)), row_labels)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    return fig
-
-
-def paired_bars(summary: dict, title: str, ylabel: str = "accuracy gain over hard labels (points)"):
-    """Bars of mean paired differences with 95% intervals: {name: stats.paired_summary(...)}."""
-    names = list(summary)
-    means = np.array([100 * summary[n]["mean"] for n in names])
-    lo = np.array([100 * summary[n]["lo"] for n in names])
-    hi = np.array([100 * summary[n]["hi"] for n in names])
-    err = np.nan_to_num(np.vstack([means - lo, hi - means]))
-    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.5))
-    ax.bar(names, means, yerr=err, capsize=6, color=["tab:green" if m > 0 else "tab:red" for m in means], alpha=0.8)
-    for i, n in enumerate(names):
-        ax.plot([i] * len(summary[n]["diffs"]), 100 * np.array(summary[n]["diffs"]), "k.", alpha=0.6)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set(ylabel=ylabel, title=title)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-# ============================================================================= notebook 01: soft labels and temperature
-# Pure functions behind notebook 01's figures and widgets (course_utils.widgets only wraps them).
 
 ANIMALS = ("dog", "wolf", "fox", "cat", "car")  # the classes of notebook 01's toy examples
 DOG_PHOTO_PROBS = (0.9, 0.08, 0.0186, 0.001, 0.0004)  # a teacher's answer for a dog photo (sums to 1)
@@ -187,14 +42,12 @@ def _as_logits(logits) -> torch.Tensor:
 
 def soft_labels(logits, Ts) -> torch.Tensor:
     """softmax(z / T) for each T in Ts: shape (len(Ts), N), float64."""
-    from .losses import softmax_with_temperature
     z = _as_logits(logits)
     return torch.stack([softmax_with_temperature(z, float(T)) for T in Ts])
 
 
 def temperature_summary(logits, T: float) -> dict:
     """What the explorer reports at temperature T: probabilities, entropy (nats), p(2nd)/p(3rd), argmax."""
-    from .losses import entropy
     z = _as_logits(logits)
     p = soft_labels(z, [T])[0]  # (N,)
     ranked = p.sort(descending=True).values
@@ -303,7 +156,6 @@ def temperature_gradients(student_logits, teacher_logits, Ts) -> dict:
     kl (norm of grad KL), soft (norm of grad T^2 KL), max_error (largest |autograd - formula|), and the
     float limit: the norm of (s~ - t~) / (N B), which soft approaches for large T (s~, t~ mean-subtracted).
     """
-    from .losses import soft_loss, softmax_with_temperature
     s0 = torch.as_tensor(student_logits, dtype=torch.float64)
     t = torch.as_tensor(teacher_logits, dtype=torch.float64)
     if s0.ndim == 1:
@@ -365,7 +217,6 @@ def high_temperature_limit(student_logits, teacher_logits, Ts) -> dict:
 
     Returns numpy arrays T, soft (T^2 KL, batch mean), mse (the logit-matching value, batch mean), ratio.
     """
-    from .losses import soft_loss
     s = torch.as_tensor(student_logits, dtype=torch.float64)
     t = torch.as_tensor(teacher_logits, dtype=torch.float64)
     if s.ndim == 1:
@@ -460,7 +311,6 @@ def plot_teacher_soft_labels(images: torch.Tensor, logits: torch.Tensor, labels:
 def plot_teacher_at_T(image: torch.Tensor, logits: torch.Tensor, label: int, T: float, classes=CLASSES,
                       reference_T: float = 1.0):
     """One image and the teacher's distribution at T (dashed outlines: at reference_T); for the picker widget."""
-    from .losses import entropy
     z = torch.as_tensor(logits, dtype=torch.float64).detach().cpu()
     p, ref = soft_labels(z, [T])[0], soft_labels(z, [reference_T])[0]
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(8, 3.4), gridspec_kw={"width_ratios": [1, 1.8]})
@@ -498,119 +348,3 @@ def plot_class_similarity(sim: torch.Tensor, classes=CLASSES, T: float | None = 
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
-
-# ============================================================================= end of notebook 01
-
-
-# ============================================================================= notebook 04: black-box distillation
-
-def _mean_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, low, high) over the last axis (seeds): the band is the min-max range of the seeds."""
-    return values.mean(-1), values.min(-1), values.max(-1)
-
-
-def plot_budget_curves(curves: dict, budgets, teacher_acc: float | None = None, title: str = "",
-                       price_per_1k: float | None = None):
-    """Student accuracy and fidelity against the number of queries, one line per exposure.
-
-    curves: {exposure: {"acc": array (budgets, seeds), "fid": array (budgets, seeds)}} in [0, 1].
-    Lines are seed means; the shaded bands span the seeds (min to max). A "text" curve equal to
-    "label" is drawn dashed, without a band, on top of it.
-    """
-    budgets = np.asarray(budgets, dtype=float)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
-    styles = {"logits": ("tab:gray", ":"), "probs": ("tab:blue", "-"), "top_k": ("tab:green", "-"),
-              "label": ("tab:red", "-"), "text": ("tab:orange", "--")}
-    for ax, key, name in ((axes[0], "acc", "test accuracy (agreement with the truth)"),
-                          (axes[1], "fid", "fidelity (agreement with the teacher)")):
-        top = 0.0
-        for exposure, c in curves.items():
-            color, ls = styles.get(exposure, ("black", "-"))
-            mean, lo, hi = _mean_band(100 * np.asarray(c[key], dtype=float))
-            top = max(top, hi.max())
-            if exposure == "text":
-                ax.plot(budgets, mean, ls, color=color, lw=1.2, label="text (parsed = label)")
-                continue
-            ax.plot(budgets, mean, ls, color=color, marker="o", ms=4, label=exposure)
-            ax.fill_between(budgets, lo, hi, color=color, alpha=0.15)
-        if key == "acc" and teacher_acc is not None:
-            if 100 * teacher_acc < top + 15:  # close enough to draw without squashing the curves
-                ax.axhline(100 * teacher_acc, color="black", lw=0.8, ls="--", label="teacher")
-            else:
-                ax.set_title(f"{name}\nteacher: {100 * teacher_acc:.1f}% (off the top)", fontsize=10)
-        if not ax.get_title():
-            ax.set_title(name, fontsize=10)
-        ax.set_xscale("log")
-        ticks = [f"{int(b):,d}" + (f"\n${b * price_per_1k / 1000:,.2f}" if price_per_1k is not None else "")
-                 for b in budgets]
-        ax.set_xticks(budgets, ticks)
-        ax.minorticks_off()
-        ax.set(xlabel="queries bought" + (f" (and their price at ${price_per_1k:g} per 1,000)"
-                                          if price_per_1k is not None else ""), ylabel="%")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None = None,
-                 reference_label: str = "teacher"):
-    """Bars of seed means with the seeds as dots: {group: {arm: [value per seed]}}, values in [0, 1]."""
-    groups = list(values)
-    arms = list(dict.fromkeys(a for g in groups for a in values[g]))
-    width = 0.8 / len(arms)
-    fig, ax = plt.subplots(figsize=(1.9 * len(groups) + 2.5, 3.8))
-    for j, arm in enumerate(arms):
-        xs = np.arange(len(groups)) + (j - (len(arms) - 1) / 2) * width
-        means = [100 * np.mean(values[g][arm]) if arm in values[g] else np.nan for g in groups]
-        ax.bar(xs, means, width * 0.9, label=arm, alpha=0.8)
-        for x, g in zip(xs, groups):
-            if arm in values[g]:
-                ax.plot([x] * len(values[g][arm]), 100 * np.asarray(values[g][arm]), "k.", alpha=0.6)
-        for x, m in zip(xs, means):
-            if not np.isnan(m):
-                ax.text(x, m + 2.5, f"{m:.0f}", ha="center", fontsize=7)
-    if reference is not None:
-        ax.axhline(100 * reference, color="black", ls="--", lw=0.8, label=reference_label)
-    ax.set_xticks(range(len(groups)), groups)
-    ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def plot_teacher_cap(rows: list, truth_acc=None):
-    """Student accuracy and fidelity against its teacher's accuracy, with the line student = teacher.
-
-    rows: [{"teacher": name, "teacher_acc": a, "student_acc": [per seed], "fidelity": [per seed]}].
-    truth_acc: accuracies (per seed) of the same student trained on the true labels, drawn as a level.
-    """
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10.5, 4))
-    ta = np.array([100 * r["teacher_acc"] for r in rows])
-    lo, hi = min(ta.min(), 10) - 5, 100
-    a1.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="student = teacher")
-    for r, x in zip(rows, ta):
-        s = 100 * np.asarray(r["student_acc"])
-        a1.plot([x] * len(s), s, "o", color="tab:blue", alpha=0.5, ms=4)
-        a1.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(6, -10), fontsize=8)
-        f = 100 * np.asarray(r["fidelity"])
-        a2.plot([x] * len(f), f, "o", color="tab:purple", alpha=0.5, ms=4)
-    a1.plot(ta, [100 * np.mean(r["student_acc"]) for r in rows], "-", color="tab:blue", label="student (mean)")
-    if truth_acc is not None:
-        a1.axhline(100 * np.mean(truth_acc), color="tab:green", ls=":", lw=1.2,
-                   label="same student, true labels of the same images")
-    a2.plot(ta, [100 * np.mean(r["fidelity"]) for r in rows], "-", color="tab:purple")
-    a1.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="teacher test accuracy (%)", ylabel="student test accuracy (%)",
-           title="a student is capped by its teacher")
-    a2.set(xlim=(lo, hi), ylim=(0, 100), xlabel="teacher test accuracy (%)", ylabel="fidelity (%)",
-           title="agreement with its own teacher")
-    a1.legend(fontsize=8, loc="upper left")
-    for ax in (a1, a2):
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-# ============================================================================= end of notebook 04

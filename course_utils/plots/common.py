@@ -1,0 +1,150 @@
+"""Figures shared by the notebooks: image grids, training curves, confusion matrices, galleries, heatmaps, paired bars."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ..data import CLASSES
+
+
+def _img(t: torch.Tensor) -> np.ndarray:
+    """uint8 (3, H, W) -> (H, W, 3) for imshow."""
+    return t.detach().cpu().permute(1, 2, 0).numpy()
+
+
+def image_grid(images: torch.Tensor, labels=None, classes=CLASSES, ncols: int = 10, title: str | None = None,
+               size: float = 1.2):
+    """uint8 images (N, 3, 32, 32) in a grid, each captioned with its class name when labels are given."""
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(_img(images[i]))
+            if labels is not None:
+                ax.set_title(classes[int(labels[i])], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def one_per_class(images: torch.Tensor, labels: torch.Tensor, per_class: int = 1) -> torch.Tensor:
+    """Indices of the first `per_class` images of every class, class by class."""
+    labels = labels.cpu()
+    return torch.cat([torch.nonzero(labels == c).flatten()[:per_class] for c in range(int(labels.max()) + 1)])
+
+
+def plot_history(histories: dict, title: str = "training"):
+    """Loss and accuracy per epoch for one or more runs: {name: train.History}."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for name, h in histories.items():
+        a1.plot(h.epoch, h.train_loss, marker="o", ms=3, label=name)
+        a2.plot(h.epoch, [100 * v for v in h.train_acc], ls="--", marker="s", ms=3, alpha=0.6, label=f"{name} (train)")
+        if h.test_acc:
+            a2.plot(h.epoch, [100 * v for v in h.test_acc], marker="o", ms=3, label=f"{name} (test)")
+    a1.set(xlabel="epoch", ylabel="training loss", title=f"{title}: loss")
+    a2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
+    a2.legend(fontsize=8)
+    a1.grid(alpha=0.3)
+    a2.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def confusion(pred: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Counts (true class, predicted class), shape (C, C)."""
+    idx = labels.cpu().long() * num_classes + pred.cpu().long()
+    return torch.bincount(idx, minlength=num_classes ** 2).view(num_classes, num_classes)
+
+
+def plot_confusion(cm: torch.Tensor, classes=CLASSES, title: str = "confusion matrix (row-normalised, %)"):
+    """The confusion matrix as a heatmap, rows normalised to percentages of each true class."""
+    pct = 100 * cm.double() / cm.sum(1, keepdim=True).clamp_min(1)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(pct.numpy(), cmap="Blues", vmin=0, vmax=100)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            v = pct[i, j].item()
+            if v >= 1:
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > 50 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def topk_gallery(images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor, k: int = 3, classes=CLASSES,
+                 ncols: int = 4):
+    """Each image beside a bar chart of its k most probable classes; the true class in green."""
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(3.2 * ncols, 1.5 * nrows),
+                             gridspec_kw={"width_ratios": [1, 1.4] * ncols}, squeeze=False)
+    for i in range(nrows * ncols):
+        ax_img, ax_bar = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
+        ax_img.axis("off")
+        if i >= n:
+            ax_bar.axis("off")
+            continue
+        ax_img.imshow(_img(images[i]))
+        p, c = probs[i].cpu().topk(k)
+        colors = ["tab:green" if int(ci) == int(labels[i]) else "tab:gray" for ci in c]
+        ax_bar.barh(range(k)[::-1], p.numpy(), color=colors)
+        for y, v in zip(range(k)[::-1], p.tolist()):
+            ax_bar.text(min(v, 0.7) + 0.02, y, f"{v:.3f}", va="center", fontsize=6)
+        ax_bar.set_yticks(range(k)[::-1], [classes[int(ci)] for ci in c], fontsize=7)
+        ax_bar.set_xlim(0, 1)
+        ax_bar.tick_params(axis="x", labelsize=6)
+        ax_bar.set_title(f"true: {classes[int(labels[i])]}", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(values, row_labels, col_labels, xlabel: str, ylabel: str, title: str, fmt: str = "{:.1f}",
+            cmap: str = "viridis", center: float | None = None):
+    """A labelled heatmap of a 2-D array (e.g. accuracy over alpha x T).
+
+    center: a value (e.g. 0 for gains) at the middle of a diverging colour map, so its sign reads at a glance.
+    """
+    from matplotlib.colors import TwoSlopeNorm
+
+    v = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2, 0.7 * len(row_labels) + 1.5))
+    norm = None
+    if center is not None:
+        span = max(np.nanmax(np.abs(v - center)), 1e-9)
+        norm = TwoSlopeNorm(vcenter=center, vmin=center - span, vmax=center + span)
+    im = ax.imshow(v, cmap=cmap, aspect="auto", norm=norm)
+    for i in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=9, color="black")
+    ax.set_xticks(range(len(col_labels)), col_labels)
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def paired_bars(summary: dict, title: str, ylabel: str = "accuracy gain over hard labels (points)"):
+    """Bars of mean paired differences with 95% intervals: {name: stats.paired_summary(...)}."""
+    names = list(summary)
+    means = np.array([100 * summary[n]["mean"] for n in names])
+    lo = np.array([100 * summary[n]["lo"] for n in names])
+    hi = np.array([100 * summary[n]["hi"] for n in names])
+    err = np.nan_to_num(np.vstack([means - lo, hi - means]))
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.5))
+    ax.bar(names, means, yerr=err, capsize=6, color=["tab:green" if m > 0 else "tab:red" for m in means], alpha=0.8)
+    for i, n in enumerate(names):
+        ax.plot([i] * len(summary[n]["diffs"]), 100 * np.array(summary[n]["diffs"]), "k.", alpha=0.6)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(ylabel=ylabel, title=title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
