@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# The full-profile benchmark on one GPU, in one go: notebooks 02-04 executed headless (their
-# measured figures and per-cell timings as JSON), then the teacher recipe over seeds.
-#   bash bench/full_gpu.sh bench/results/h100
+# The full-profile benchmark on one GPU, in one go. STEPS picks the parts (default: all):
+#   levers     bench/train_bench.py: notebook 03's distillation gain under candidate recipes
+#              (student epochs 10/20, T 4/8, a flip-averaged teacher, label smoothing; 6 paired seeds,
+#              chosen on a validation split; about 4 min on one H100)
+#   notebooks  notebooks in $NOTEBOOKS (default 02-04) executed headless: their measured figures
+#              and per-cell timings as JSON (02+03 about 3.5 min, 04 about 3-4 min on one H100)
+#   teacher    the teacher recipe over 3 seeds (about 1 min)
+# One command may run at most 10 minutes on the device, so split a full session, for example:
+#   STEPS="levers" bash bench/full_gpu.sh bench/results/h100
+#   STEPS="notebooks" NOTEBOOKS=notebooks/04_blackbox_distillation.ipynb bash bench/full_gpu.sh bench/results/h100
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/results/local/full}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 COURSE_PROFILE=full
-nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb}
-python3 bench/run_notebooks.py $nbs --out "$out" 2>&1 | tee "$out/notebooks.log"
-status=${PIPESTATUS[0]}
-python3 bench/train_bench.py --profile full --teacher-epochs 18 --teacher-seeds 3 --seeds 0 \
-    --out "$out/train_full.json" 2>&1 | tee "$out/train_bench.log"
+steps=${STEPS:-levers notebooks teacher}
+status=0
+for step in $steps; do
+    case $step in
+    levers)
+        python3 bench/train_bench.py --profile full --teacher shipped --holdout 500 --student-epochs 10 20 \
+            --kd 4:0.5 8:0.5 4:0.5:tta --ls 0.1 --seeds 6 --out "$out/kd_levers.json" 2>&1 | tee "$out/kd_levers.log"
+        ;;
+    notebooks)
+        nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb}
+        python3 bench/run_notebooks.py $nbs --out "$out" 2>&1 | tee "$out/notebooks.log"
+        ;;
+    teacher)
+        python3 bench/train_bench.py --profile full --teacher-epochs 18 --teacher-seeds 3 --seeds 0 \
+            --out "$out/train_full.json" 2>&1 | tee "$out/train_bench.log"
+        ;;
+    *)
+        echo "unknown step '$step': expected levers, notebooks or teacher" >&2; exit 2 ;;
+    esac
+    s=${PIPESTATUS[0]}
+    [ "$s" -ne 0 ] && status=$s
+done
 exit "$status"
