@@ -38,7 +38,7 @@ def main() -> None:
     device = config.get_device(args.device)
     profile = args.profile or config.get_profile(device)
     per_class, test_per_class, batch, epochs = SPLITS[profile]
-    pool, _, _ = data.load_cifar10(device).holdout(500 if profile == "full" else 100, seed=99)  # notebook 03's split
+    pool, val_x, val_y = data.load_cifar10(device).holdout(500 if profile == "full" else 100, seed=99)  # notebook 03's split
     d = pool.subset(per_class, test_per_class)
     teacher, _ = checkpoints.load_pretrained_teacher(device)
     arms = {"hard": (losses.hard_loss, False),
@@ -58,10 +58,11 @@ def main() -> None:
                     train.fit(student, loader, loss, cfg=train.STUDENT_RECIPE, lr=lr, epochs=epochs,
                               teacher=cached if use_teacher else None, verbose=False)
                     acc = train.evaluate(student, d.test_images, d.test_labels)
+                    val = train.evaluate(student, val_x, val_y)
                 except FloatingPointError:
-                    acc = float("nan")  # diverged
+                    acc = val = float("nan")  # diverged
                     cached.rewind()
-                record["runs"].append({"seed": seed, "lr": lr, "arm": arm, "test_acc": acc})
+                record["runs"].append({"seed": seed, "lr": lr, "arm": arm, "test_acc": acc, "val_acc": val})
                 print(f"seed {seed} lr {lr:g} {arm:9s} {acc:.2%}", flush=True)
     record["mean"] = {f"{arm} @ lr {lr:g}": sum(r["test_acc"] for r in record["runs"] if r["arm"] == arm and r["lr"] == lr)
                       / args.seeds for lr in args.lrs for arm in arms}
