@@ -60,6 +60,9 @@ def main() -> None:
     ap.add_argument("--teacher", choices=("train", "shipped"), default="train",
                     help="train teachers (--teacher-epochs), or distil from the shipped pretrained teacher")
     ap.add_argument("--holdout", type=int, default=0, help="training images per class set aside for validation")
+    ap.add_argument("--train-per-class", type=int, default=None, help="override the profile's training images per class")
+    ap.add_argument("--test-per-class", type=int, default=None, help="override the profile's test images per class")
+    ap.add_argument("--batch-size", type=int, default=None, help="override the profile's batch size")
     ap.add_argument("--seeds", type=int, default=1, help="paired seeds per student arm")
     ap.add_argument("--save-teachers", default=None, help="folder: save each teacher (fp16) there")
     ap.add_argument("--out", default=None, help="JSON file (default: bench/results/local/train_<profile>.json)")
@@ -67,7 +70,10 @@ def main() -> None:
 
     device = config.get_device(args.device)
     profile = args.profile or config.get_profile(device)
-    p = PROFILES[profile]
+    p = dict(PROFILES[profile])
+    for key in ("train_per_class", "test_per_class", "batch_size"):  # overrides of the profile's split and batch
+        if getattr(args, key) is not None:
+            p[key] = getattr(args, key)
     teacher_epochs = args.teacher_epochs or p["teacher_epochs"]
     student_epochs = args.student_epochs or [p["student_epochs"]]
     out = Path(args.out or Path(__file__).parent / "results" / "local" / f"train_{profile}.json")
