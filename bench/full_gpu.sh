@@ -7,7 +7,8 @@
 #              3 paired seeds (is the hard-label baseline handicapped at 0.4? about 2 min)
 #   notebooks  notebooks in $NOTEBOOKS (default 02-04) executed headless: their measured figures
 #              and per-cell timings as JSON (02+03 about 3.5 min, 04 about 3-4 min on one H100)
-#   teacher    the teacher recipe over 3 seeds (about 1 min)
+#   teacher    the teacher recipe at 18 epochs (seed 0) and 24 epochs (3 seeds): does a longer schedule reach
+#              90% without test-time augmentation inside the 10 s budget? (about 1.5 min)
 # One command may run at most 10 minutes on the device, so split a full session, for example:
 #   STEPS="levers lr" bash bench/full_gpu.sh bench/results/h100
 #   STEPS="notebooks" NOTEBOOKS=notebooks/04_blackbox_distillation.ipynb bash bench/full_gpu.sh bench/results/h100
@@ -33,7 +34,7 @@ for step in $steps; do
         python3 bench/run_notebooks.py $nbs --out "$out" 2>&1 | tee "$out/notebooks.log"
         ;;
     teacher)
-        python3 bench/train_bench.py --profile full --teacher-epochs 18 --teacher-seeds 3 --seeds 0 \
+        python3 bench/train_bench.py --profile full --teacher-epochs 18 24 --teacher-seeds 3 --seeds 0 \
             --out "$out/train_full.json" 2>&1 | tee "$out/train_bench.log"
         ;;
     *)

@@ -22,8 +22,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from . import config
 from . import data as cdata
-from . import losses
+from . import losses, models, train
 from .train import agreement, copied_errors  # noqa: F401  (re-exported: notebook 04 measures copies with them)
 
 EXPOSURES = ("logits", "probs", "top_k", "label", "text")
@@ -321,6 +322,43 @@ def student_loss(T: float = 1.0):
         return T ** 2 * losses.soft_target_loss(student_logits / T, targets)
 
     return loss_fn
+
+
+# ---------------------------------------------------------------------- the copier's side
+
+def query_stream(num_images: int, n: int, seed: int = 0) -> torch.Tensor:
+    """Positions (n,) of the first n images of a query stream: the copier sends its num_images
+    unlabelled images to the API in one fixed random order (seed), so a budget of b queries buys
+    the first b of them, and a larger budget contains every smaller one."""
+    if not 0 < n <= num_images:
+        raise ValueError(f"A stream of n queries from {num_images:,d} images needs 0 < n <= {num_images:,d}; "
+                         f"got n={n:,d}. Lower the budget, or add images to the transfer set.")
+    return torch.randperm(num_images, generator=torch.Generator().manual_seed(seed))[:n]
+
+
+def steps_for(budget: int, epochs: float, min_steps: int, batch_size: int) -> int:
+    """Training steps of a copy with `budget` answers: `epochs` passes over them at batches of
+    min(batch_size, budget) images, and at least `min_steps` (a small transfer set is seen many times)."""
+    return max(min_steps, math.ceil(epochs * budget / min(batch_size, budget)))
+
+
+def train_copy(images: torch.Tensor, targets: torch.Tensor, seed: int, *, T: float = 1.0,
+               widths=models.STUDENT_WIDTHS, cfg: train.TrainConfig | None = None, batch_size: int = 1024,
+               steps: int | None = None, epochs: float | None = None, **overrides):
+    """Train a copy (a models.Net of `widths`) on (images -> targets) with train.fit and
+    student_loss(T); targets are labels (N,) or probabilities (N, C) from to_targets().
+    Give either `steps` or `epochs` (passes over the images). Copies of one seed start from the same
+    initial weights and see the same batches, whatever their targets, so comparisons between
+    exposures are paired. cfg: a train.TrainConfig (default train.STUDENT_RECIPE); keyword overrides
+    change single fields (for example lr=1.5). Returns (model, train.History)."""
+    if (steps is None) == (epochs is None):
+        raise ValueError(f"train_copy needs exactly one of steps or epochs; got steps={steps}, epochs={epochs}.")
+    loader = cdata.Loader(images, targets, batch_size=min(batch_size, len(images)), seed=seed)
+    config.set_seed(1000 + seed)  # the same initial weights for every copy of this seed
+    net = models.make_net(widths).to(images.device)
+    history = train.fit(net, loader, student_loss(T), cfg=cfg or train.STUDENT_RECIPE,
+                        epochs=epochs if epochs is not None else steps / len(loader), verbose=False, **overrides)
+    return net, history
 
 
 # ---------------------------------------------------------------------- measuring the copy

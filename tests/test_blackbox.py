@@ -319,6 +319,39 @@ def test_student_loss_dispatches_on_the_targets():
     assert torch.allclose(blackbox.student_loss(T)(z, t), want)
 
 
+def test_query_stream_is_a_fixed_prefix_order():
+    s = blackbox.query_stream(100, 30, seed=0)
+    assert s.shape == (30,) and len(set(s.tolist())) == 30 and 0 <= s.min() and s.max() < 100
+    assert torch.equal(blackbox.query_stream(100, 10, seed=0), s[:10])  # a bigger budget contains the smaller
+    assert not torch.equal(blackbox.query_stream(100, 30, seed=1), s)
+    for n in (0, 101):
+        with pytest.raises(ValueError, match=r"needs 0 < n <= 100; got n="):
+            blackbox.query_stream(100, n)
+
+
+def test_steps_for_passes_with_a_floor():
+    assert blackbox.steps_for(50_000, 10, 200, 1024) == math.ceil(10 * 50_000 / 1024)  # 489: the passes decide
+    assert blackbox.steps_for(5_000, 10, 200, 1024) == 200  # 49 passes' worth would be too few: the floor decides
+    assert blackbox.steps_for(500, 3, 0, 1024) == 3  # a batch never exceeds the budget: 3 passes of one batch
+
+
+def test_train_copy_is_paired_by_seed():
+    x = _images(96)
+    labels = torch.arange(96) % C
+    probs = torch.softmax(torch.randn(96, C, generator=torch.Generator().manual_seed(1)), 1)
+    a, h = blackbox.train_copy(x, labels, seed=3, widths=(8, 8, 8), batch_size=32, steps=4)
+    assert h.train_seconds > 0
+    b, _ = blackbox.train_copy(x, labels, seed=3, widths=(8, 8, 8), batch_size=32, steps=4)
+    for pa, pb in zip(a.parameters(), b.parameters()):  # same seed, same targets: the same copy
+        assert torch.equal(pa, pb)
+    c, _ = blackbox.train_copy(x, probs, seed=3, T=2.0, widths=(8, 8, 8), batch_size=32, epochs=1)
+    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
+    with pytest.raises(ValueError, match="exactly one of steps or epochs"):
+        blackbox.train_copy(x, labels, seed=0, widths=(8, 8, 8))
+    with pytest.raises(ValueError, match="exactly one of steps or epochs"):
+        blackbox.train_copy(x, labels, seed=0, widths=(8, 8, 8), steps=2, epochs=1)
+
+
 def test_fidelity_and_copied_errors():
     labels = torch.tensor([0, 1, 2, 3, 4, 5])
     teacher = torch.tensor([0, 1, 2, 9, 9, 9])  # wrong on the last three
