@@ -331,7 +331,7 @@ def test_query_stream_is_a_fixed_prefix_order():
 
 def test_steps_for_passes_with_a_floor():
     assert blackbox.steps_for(50_000, 10, 200, 1024) == math.ceil(10 * 50_000 / 1024)  # 489: the passes decide
-    assert blackbox.steps_for(5_000, 10, 200, 1024) == 200  # 49 passes' worth would be too few: the floor decides
+    assert blackbox.steps_for(5_000, 10, 200, 1024) == 200  # 10 passes are only 49 steps: the floor decides
     assert blackbox.steps_for(500, 3, 0, 1024) == 3  # a batch never exceeds the budget: 3 passes of one batch
 
 
@@ -344,7 +344,7 @@ def test_train_copy_is_paired_by_seed():
     b, _ = blackbox.train_copy(x, labels, seed=3, widths=(8, 8, 8), batch_size=32, steps=4)
     for pa, pb in zip(a.parameters(), b.parameters()):  # same seed, same targets: the same copy
         assert torch.equal(pa, pb)
-    c, _ = blackbox.train_copy(x, probs, seed=3, T=2.0, widths=(8, 8, 8), batch_size=32, epochs=1)
+    c, _ = blackbox.train_copy(x, probs, seed=3, T=2.0, widths=(8, 8, 8), batch_size=32, steps=4)  # only the targets differ
     assert not all(torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
     with pytest.raises(ValueError, match="exactly one of steps or epochs"):
         blackbox.train_copy(x, labels, seed=0, widths=(8, 8, 8))
