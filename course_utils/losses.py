@@ -6,7 +6,8 @@ r"""Soft labels, temperature and the blended distillation loss (Hinton, Vinyals 
     loss   = alpha * hard + (1 - alpha) * soft
 
 The T^2 keeps the soft term's gradient comparable with the hard term's as T grows: the
-gradient of KL w.r.t. a student logit is (p_s,i(T) - p_t,i(T)) / T, which shrinks like 1/T^2.
+gradient of KL w.r.t. a student logit is (p_s,i(T) - p_t,i(T)) / T; for large T the difference itself is
+about (z_s,i - z_t,i - mean difference) / (C T) (C classes), so the gradient shrinks like 1/T^2.
 """
 from __future__ import annotations
 

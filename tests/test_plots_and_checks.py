@@ -33,7 +33,11 @@ def test_figures_are_built():
     assert [t.get_text() for t in fig.axes[0].texts] == ["1.0", "-2.0", "0.5", "3.0"]
     summary = {"kd": stats.paired_summary([0.01, 0.02, 0.015]), "ls": stats.paired_summary([-0.01, 0.0, 0.005])}
     fig = plots.paired_bars(summary, title="gains")
-    assert len(fig.axes[0].patches) == 2
+    kd_bar, ls_bar = fig.axes[0].patches
+    assert kd_bar.get_fill() and kd_bar.get_hatch() is None  # interval above zero: a filled bar
+    assert ls_bar.get_facecolor()[3] == 0 and ls_bar.get_hatch() == "//"  # interval includes zero: hollow, hatched
+    fig = plots.heatmap(np.zeros((2, 2)), ["a", "b"], ["x", "y"], "X", "Y", "T", cbar_label="points", mark=(1, 0))
+    assert len(fig.axes[0].patches) == 1 and fig.axes[1].get_ylabel() == "points"
 
 
 def test_one_per_class():
@@ -78,3 +82,11 @@ def test_checks_03(capsys):
     assert not checks.pick_alpha_T(0.0, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0))
     assert not checks.pick_alpha_T(0.0, 4.0, "b", sweep, (0.0, 0.5), (1.0, 4.0))
     assert "T^2 = 1 at T = 1" in capsys.readouterr().out
+    assert not checks.pick_alpha_T(0.5, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0), tolerance=2.0)  # 2.5 below
+    assert checks.pick_alpha_T(0.0, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0), tolerance=2.0)  # 2.0 below: noise
+    assert "within the noise (2.0 points)" in capsys.readouterr().out
+    assert not checks.soft_term_by_hand(round(right, 2))  # too few decimals: told so
+    assert "give at least 4 decimals" in capsys.readouterr().out
+    p_t, log_p_s = torch.softmax(z_t / 2, -1), torch.log_softmax(z_s / 2, -1)
+    assert not checks.soft_term_by_hand(-4 * (p_t * log_p_s).sum().item())  # cross-entropy, not KL
+    assert "not the KL" in capsys.readouterr().out

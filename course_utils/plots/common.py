@@ -107,15 +107,17 @@ def topk_gallery(images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor
 
 
 def heatmap(values, row_labels, col_labels, xlabel: str, ylabel: str, title: str, fmt: str = "{:.1f}",
-            cmap: str = "viridis", center: float | None = None):
+            cmap: str = "viridis", center: float | None = None, cbar_label: str = "", mark: tuple | None = None):
     """A labelled heatmap of a 2-D array (e.g. accuracy over alpha x T).
 
     center: a value (e.g. 0 for gains) at the middle of a diverging colour map, so its sign reads at a glance.
+    mark: (row, column) of a cell to outline, e.g. the setting fixed in advance.
     """
     from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.patches import Rectangle
 
     v = np.asarray(values, dtype=float)
-    fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2, 0.7 * len(row_labels) + 1.5))
+    fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2.4, 0.7 * len(row_labels) + 1.5))
     norm = None
     if center is not None:
         span = max(np.nanmax(np.abs(v - center)), 1e-9)
@@ -124,27 +126,48 @@ def heatmap(values, row_labels, col_labels, xlabel: str, ylabel: str, title: str
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=9, color="black")
+    if mark is not None:
+        ax.add_patch(Rectangle((mark[1] - 0.5, mark[0] - 0.5), 1, 1, fill=False, edgecolor="black", lw=2.5))
     ax.set_xticks(range(len(col_labels)), col_labels)
     ax.set_yticks(range(len(row_labels)), row_labels)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label=cbar_label)
     fig.tight_layout()
     return fig
 
 
 def paired_bars(summary: dict, title: str, ylabel: str = "accuracy gain over hard labels (points)"):
-    """Bars of mean paired differences with 95% intervals: {name: stats.paired_summary(...)}."""
+    """Bars of mean paired differences with 95% intervals: {name: stats.paired_summary(...)}.
+
+    A bar whose interval excludes zero is filled (dark for a gain, red for a loss); one whose interval
+    includes zero, or that has a single seed (no interval), is drawn hollow and hatched: not told from noise.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     names = list(summary)
     means = np.array([100 * summary[n]["mean"] for n in names])
     lo = np.array([100 * summary[n]["lo"] for n in names])
     hi = np.array([100 * summary[n]["hi"] for n in names])
-    err = np.nan_to_num(np.vstack([means - lo, hi - means]))
-    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.5))
-    ax.bar(names, means, yerr=err, capsize=6, color=["tab:green" if m > 0 else "tab:red" for m in means], alpha=0.8)
+    fig, ax = plt.subplots(figsize=(1.7 * len(names) + 2.6, 3.6))
     for i, n in enumerate(names):
-        ax.plot([i] * len(summary[n]["diffs"]), 100 * np.array(summary[n]["diffs"]), "k.", alpha=0.6)
+        real = not np.isnan(lo[i]) and (lo[i] > 0 or hi[i] < 0)
+        colour = "tab:blue" if means[i] > 0 else "tab:red"
+        ax.bar(i, means[i], color=colour if real else "none", edgecolor=colour, hatch=None if real else "//",
+               alpha=0.8, width=0.6)
+        if not np.isnan(lo[i]):
+            ax.errorbar(i, means[i], yerr=[[means[i] - lo[i]], [hi[i] - means[i]]], color="black", capsize=6)
+        diffs = 100 * np.array(summary[n]["diffs"])
+        ax.plot(i + 0.18 + np.zeros_like(diffs), diffs, "k.", alpha=0.6)
+    ax.set_xticks(range(len(names)), names)
     ax.axhline(0, color="black", lw=0.8)
     ax.set(ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
+    ax.legend(handles=[Patch(facecolor="tab:blue", alpha=0.8, label="mean gain, interval excludes 0"),
+                       Patch(facecolor="tab:red", alpha=0.8, label="mean loss, interval excludes 0"),
+                       Patch(facecolor="none", edgecolor="grey", hatch="//", label="mean, interval includes 0"),
+                       Line2D([], [], color="black", marker="_", markersize=10, label="95% t-interval"),
+                       Line2D([], [], color="black", marker=".", ls="", alpha=0.6, label="one seed")],
+              fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
