@@ -113,7 +113,7 @@ class TeacherAPI:
                    (f", perturb={self._perturb:g}" if self._perturb else "")
         k = f", k={self._k}" if self._exposure == "top_k" else ""
         return (f"TeacherAPI(exposure={self._exposure!r}{k}{defences}, used {self._used:,d} of {self._budget:,d} "
-                f"queries, spent {self.cost:.2f} at {self._price:g} per 1,000)")
+                f"queries, spent {self.cost:.3f} at {self._price:g} per 1,000)")
 
     # ------------------------------------------------------------------ answering
     def _check_images(self, images) -> None:

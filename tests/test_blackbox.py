@@ -388,11 +388,18 @@ def test_checkers_accept_the_reference_and_reject_wrong_answers(capsys):
     student = torch.tensor([0, 1, 9, 3])
     assert checks.same_mistake_rate(0.5, student, teacher, labels)
     assert not checks.same_mistake_rate(0.9, student, teacher, labels)
+    assert not checks.same_mistake_rate(50, student, teacher, labels)
+    assert "not a percentage" in capsys.readouterr().out
     curves = {"label": {"acc": [[0.5, 0.5], [0.8, 0.8]]}, "probs": {"acc": [[0.6, 0.6], [0.85, 0.85]]}}
     prices = {"label": 1.0, "probs": 10.0}
     assert checks.buy_exposure("label", curves, [1000, 10_000], prices, money=10)  # 10k labels beat 1k probs
     assert not checks.buy_exposure("probs", curves, [1000, 10_000], prices, money=10)
     assert "Not yet" in capsys.readouterr().out
+    close = {"label": {"acc": [[0.5, 0.5], [0.842, 0.846]]}, "probs": {"acc": [[0.6, 0.6], [0.85, 0.85]]}}
+    cheap = {"label": 1.0, "probs": 1.0}  # same price: probs leads by 0.6 points, within the default tie of 1 point
+    assert checks.buy_exposure("label", close, [1000, 10_000], cheap, money=10)
+    assert "Not separable from probs" in capsys.readouterr().out
+    assert not checks.buy_exposure("label", close, [1000, 10_000], cheap, money=10, tie=0.001)
 
 
 def test_notebook_04_figures_are_built():

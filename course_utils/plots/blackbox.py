@@ -22,8 +22,8 @@ def plot_budget_curves(curves: dict, budgets, teacher_acc: float | None = None, 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     styles = {"logits": ("tab:gray", ":"), "probs": ("tab:blue", "-"), "top_k": ("tab:green", "-"),
               "label": ("tab:red", "-"), "text": ("tab:orange", "--")}
-    for ax, key, name in ((axes[0], "acc", "test accuracy (agreement with the truth)"),
-                          (axes[1], "fid", "fidelity (agreement with the teacher)")):
+    for ax, key, name, unit in ((axes[0], "acc", "test accuracy (agreement with the truth)", "accuracy (%)"),
+                                (axes[1], "fid", "fidelity (agreement with the teacher)", "fidelity (%)")):
         top = 0.0
         for exposure, c in curves.items():
             color, ls = styles.get(exposure, ("black", "-"))
@@ -46,10 +46,10 @@ def plot_budget_curves(curves: dict, budgets, teacher_acc: float | None = None, 
                  for b in budgets]
         ax.set_xticks(budgets, ticks)
         ax.minorticks_off()
-        ax.set(xlabel="queries bought" + (f" (and their price at ${price_per_1k:g} per 1,000)"
-                                          if price_per_1k is not None else ""), ylabel="%")
+        ax.set(xlabel="queries bought, log scale" + (f" (and their price at ${price_per_1k:g} per 1,000)"
+                                                     if price_per_1k is not None else ""), ylabel=unit)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="lower right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -57,8 +57,10 @@ def plot_budget_curves(curves: dict, budgets, teacher_acc: float | None = None, 
 
 
 def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None = None,
-                 reference_label: str = "teacher"):
-    """Bars of seed means with the seeds as dots: {group: {arm: [value per seed]}}, values in [0, 1]."""
+                 reference_label: str = "teacher", chance: float | None = None):
+    """Bars of seed means with the seeds as dots: {group: {arm: [value per seed]}}, values in [0, 1].
+
+    chance: a level to draw as "chance" (e.g. 0.1 for ten classes)."""
     groups = list(values)
     arms = list(dict.fromkeys(a for g in groups for a in values[g]))
     width = 0.8 / len(arms)
@@ -75,6 +77,8 @@ def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None 
                 ax.text(x, m + 2.5, f"{m:.0f}", ha="center", fontsize=7)
     if reference is not None:
         ax.axhline(100 * reference, color="black", ls="--", lw=0.8, label=reference_label)
+    if chance is not None:
+        ax.axhline(100 * chance, color="grey", ls=":", lw=1.0, label="chance")
     ax.set_xticks(range(len(groups)), groups)
     ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
     ax.legend(fontsize=8)
@@ -96,9 +100,12 @@ def plot_teacher_cap(rows: list, truth_acc=None):
     for r, x in zip(rows, ta):
         s = 100 * np.asarray(r["student_acc"])
         a1.plot([x] * len(s), s, "o", color="tab:blue", alpha=0.5, ms=4)
-        a1.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(6, -10), fontsize=8)
+        a1.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(-6 if x > 70 else 6, -12), fontsize=8,
+                    ha="right" if x > 70 else "left")
         f = 100 * np.asarray(r["fidelity"])
         a2.plot([x] * len(f), f, "o", color="tab:purple", alpha=0.5, ms=4)
+        a2.annotate(r["teacher"], (x, f.mean()), textcoords="offset points", xytext=(-6 if x > 70 else 6, -12), fontsize=8,
+                    ha="right" if x > 70 else "left")
     a1.plot(ta, [100 * np.mean(r["student_acc"]) for r in rows], "-", color="tab:blue", label="student (mean)")
     if truth_acc is not None:
         a1.axhline(100 * np.mean(truth_acc), color="tab:green", ls=":", lw=1.2,
