@@ -42,7 +42,8 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["student"], choices=sorted(SIZES))
     ap.add_argument("--recipe", default="student", choices=sorted(RECIPES),
                     help="train.STUDENT_RECIPE (notebook 04 full, lr 0.4) or train.TEACHER_RECIPE (section 6b)")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3, help="how many paired seeds")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run from here (add seeds to an earlier run)")
     ap.add_argument("--device", default=None)
     ap.add_argument("--out", default="bench/results/local/budget_steps.json")
     args = ap.parse_args()
@@ -63,7 +64,7 @@ def main() -> None:
             targets = blackbox.to_targets(blackbox.take(answers, slice(0, b)), args.exposure, T=2.0).to(device)
             steps = None if min_steps is None else blackbox.steps_for(b, args.epochs, min_steps, 1024)
             for size in args.sizes:
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     copy, history = blackbox.train_copy(
                         stream[:b], targets, seed, T=2.0, widths=SIZES[size], cfg=RECIPES[args.recipe],
                         batch_size=1024, steps=steps, epochs=args.epochs if steps is None else None)
