@@ -173,9 +173,13 @@ def calibration(mean_confidence, answer, probs: torch.Tensor, accuracy: float) -
     if mean_confidence is None or answer is None:
         return _report(False, "fill in mean_confidence (a number) and my_answer ('over', 'under' or 'calibrated').")
     expected = probs.max(1).values.mean().item()
+    if 1 < float(mean_confidence) <= 100:
+        return _report(False, f"give the mean confidence as a probability between 0 and 1, not a percentage "
+                              f"({float(mean_confidence):g}% is {float(mean_confidence) / 100:g}).")
     if abs(float(mean_confidence) - expected) > 1e-3:
         return _report(False, f"the mean top-1 probability is not {float(mean_confidence):.4f}. Take, for every "
-                              "image, the largest probability (probs.max(1).values), then average over the images.")
+                              "image, the largest probability (probs.max(1).values), then average over the images. "
+                              "Use `probs`, the plain predictions (not the flip-averaged ones).")
     gap = expected - accuracy
     right = "over" if gap > 0.02 else "under" if gap < -0.02 else "calibrated"
     if answer not in ("over", "under", "calibrated"):

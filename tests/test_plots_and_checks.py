@@ -29,6 +29,9 @@ def test_figures_are_built():
     assert len(fig.axes[1].lines) == 2
     fig = plots.plot_confusion(plots.confusion(probs.argmax(1), labels))
     assert fig.axes[0].get_xlabel() == "predicted"
+    cm = torch.tensor([[8, 2, 0], [1, 9, 0], [0, 0, 10]])
+    img = plots.plot_confusion(cm, classes=["a", "b", "c"]).axes[0].images[0].get_array()
+    assert img.mask[0, 0] and img[0, 1] == 20.0  # colours show the mistakes only: the diagonal is masked
     fig = plots.heatmap(np.array([[1.0, -2.0], [0.5, 3.0]]), ["a", "b"], ["x", "y"], "X", "Y", "T", center=0.0)
     assert [t.get_text() for t in fig.axes[0].texts] == ["1.0", "-2.0", "0.5", "3.0"]
     summary = {"kd": stats.paired_summary([0.01, 0.02, 0.015]), "ls": stats.paired_summary([-0.01, 0.0, 0.005])}
@@ -67,6 +70,7 @@ def test_checks_02(capsys):
     assert not checks.calibration(0.85, "under", probs, 0.5)
     assert checks.calibration(0.85, "calibrated", probs, 0.84)
     assert not checks.calibration(0.7, "over", probs, 0.5)
+    assert not checks.calibration(85, "over", probs, 0.5)  # a percentage: told to give a probability
 
 
 def test_checks_03(capsys):
