@@ -98,9 +98,6 @@ def main() -> None:
     def loader(seed):
         return data.Loader(d.train_images, d.train_labels, batch_size=p["batch_size"], seed=seed)
 
-    def images_seen(epochs, seed):  # what fit() trains on: the loader drops each epoch's ragged last batch
-        return round(epochs * len(loader(seed))) * p["batch_size"]
-
     # warm-up: kernels, cuDNN autotuning and allocator, so the timed runs exclude the cold start
     config.set_seed(0)
     train.fit(models.make_teacher(), loader(0), epochs=0.3, verbose=False)
@@ -120,7 +117,7 @@ def main() -> None:
         pred = train.predict(teacher, d.test_images).argmax(1)
         first_pred = pred if first_pred is None else first_pred
         r = {"epochs": epochs, "seed": seed, "train_seconds": round(h.train_seconds, 3),
-             "images_per_s": round(images_seen(epochs, seed) / h.train_seconds),
+             "images_per_s": round(h.images_per_second),
              "test_acc": train.evaluate(teacher, d.test_images, d.test_labels),
              # seeds 0-2 once gave the same plain accuracy to 0.01 points (H100): are their predictions distinct?
              "test_pred_agreement_with_first": train.agreement(pred, first_pred),
@@ -162,7 +159,7 @@ def main() -> None:
                                   epochs=epochs, verbose=False)
                 r = {"arm": name, "T": T, "alpha": alpha, "tta": tta, "epochs": epochs, "seed": seed,
                      "train_seconds": round(h.train_seconds, 3),
-                     "images_per_s": round(images_seen(epochs, seed) / h.train_seconds),
+                     "images_per_s": round(h.images_per_second),
                      "test_acc": train.evaluate(student, d.test_images, d.test_labels),
                      "params": models.count_params(student), "flops_per_image": models.flops_per_image(student)}
                 if val is not None:

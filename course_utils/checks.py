@@ -13,6 +13,15 @@ def _report(ok: bool, message: str) -> bool:
     return ok
 
 
+def _percentage(value, what: str) -> bool:
+    """True (after telling the learner) when `value` looks like a percentage where a share in [0, 1] was asked."""
+    if not 1 < float(value) <= 100:
+        return False
+    _report(False, f"give {what} as a number between 0 and 1, not a percentage "
+                   f"({float(value):g}% is {float(value) / 100:g}).")
+    return True
+
+
 def _close(a, b, tol: float = 1e-5) -> bool:
     return torch.allclose(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64),
                           rtol=tol, atol=tol)
@@ -173,9 +182,8 @@ def calibration(mean_confidence, answer, probs: torch.Tensor, accuracy: float) -
     if mean_confidence is None or answer is None:
         return _report(False, "fill in mean_confidence (a number) and my_answer ('over', 'under' or 'calibrated').")
     expected = probs.max(1).values.mean().item()
-    if 1 < float(mean_confidence) <= 100:
-        return _report(False, f"give the mean confidence as a probability between 0 and 1, not a percentage "
-                              f"({float(mean_confidence):g}% is {float(mean_confidence) / 100:g}).")
+    if _percentage(mean_confidence, "the mean confidence"):
+        return False
     if abs(float(mean_confidence) - expected) > 1e-3:
         return _report(False, f"the mean top-1 probability is not {float(mean_confidence):.4f}. Take, for every "
                               "image, the largest probability (probs.max(1).values), then average over the images. "
@@ -327,9 +335,8 @@ def same_mistake_rate(value, student_pred: torch.Tensor, teacher_pred: torch.Ten
     if value is None:
         return _report(False, "replace None with a number between 0 and 1.")
     expected = blackbox.copied_errors(student_pred, teacher_pred, labels)
-    if 1 < float(value) <= 100:
-        return _report(False, f"give a share between 0 and 1, not a percentage ({float(value):g}% is "
-                              f"{float(value) / 100:g}).")
+    if _percentage(value, "the share"):
+        return False
     if abs(float(value) - expected["same_mistake"]) < 1e-4:
         return _report(True, f"on the {expected['n']} images the teacher gets wrong, the student repeats the teacher's "
                              f"exact mistake {expected['same_mistake']:.1%} of the time.")

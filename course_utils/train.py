@@ -48,10 +48,16 @@ class History:
     train_acc: list = field(default_factory=list)  # agreement with argmax of the targets
     test_acc: list = field(default_factory=list)  # when eval data was given
     seconds: list = field(default_factory=list)  # cumulative training time, evaluation excluded
+    images_seen: int = 0  # images trained on (the loader drops each epoch's ragged last batch)
 
     @property
     def train_seconds(self) -> float:
         return self.seconds[-1] if self.seconds else 0.0
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput: images actually trained on per second of training."""
+        return self.images_seen / self.train_seconds if self.train_seconds else 0.0
 
 
 class CachedTeacher:
@@ -217,6 +223,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
             hist.train_loss.append(mean_loss)
             hist.train_acc.append(correct.item() / max(seen, 1))
             hist.seconds.append(seconds)
+            hist.images_seen += seen
             if eval_data is not None:
                 hist.test_acc.append(evaluate(model, *eval_data))
             if verbose == "epoch":

@@ -25,6 +25,9 @@ def test_fit_learns_and_reports_history():
     assert h.train_loss[-1] < h.train_loss[0]
     assert h.test_acc[-1] > 0.95
     assert h.train_seconds > 0 and not m.training
+    loader = data.Loader(x[:200], y[:200], batch_size=64)  # 3 full batches per epoch, the ragged 8 dropped
+    h = train.fit(models.make_student(), loader, epochs=2, verbose=False)
+    assert h.images_seen == 2 * 3 * 64 and h.images_per_second == h.images_seen / h.train_seconds
 
 
 def test_fit_is_deterministic_under_a_seed_on_cpu():

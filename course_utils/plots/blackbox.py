@@ -100,12 +100,11 @@ def plot_teacher_cap(rows: list, truth_acc=None):
     for r, x in zip(rows, ta):
         s = 100 * np.asarray(r["student_acc"])
         a1.plot([x] * len(s), s, "o", color="tab:blue", alpha=0.5, ms=4)
-        a1.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(-6 if x > 70 else 6, -12), fontsize=8,
-                    ha="right" if x > 70 else "left")
         f = 100 * np.asarray(r["fidelity"])
         a2.plot([x] * len(f), f, "o", color="tab:purple", alpha=0.5, ms=4)
-        a2.annotate(r["teacher"], (x, f.mean()), textcoords="offset points", xytext=(-6 if x > 70 else 6, -12), fontsize=8,
-                    ha="right" if x > 70 else "left")
+        for ax, y in ((a1, s.mean()), (a2, f.mean())):  # the label left of points near the right edge
+            ax.annotate(r["teacher"], (x, y), textcoords="offset points", xytext=(-6 if x > 70 else 6, -12),
+                        fontsize=8, ha="right" if x > 70 else "left")
     a1.plot(ta, [100 * np.mean(r["student_acc"]) for r in rows], "-", color="tab:blue", label="student (mean)")
     if truth_acc is not None:
         a1.axhline(100 * np.mean(truth_acc), color="tab:green", ls=":", lw=1.2,
