@@ -239,6 +239,12 @@ def find_source(root: Path | str | None = None) -> str | None:
 
 # ----------------------------------------------------------------------------- on the device
 
+# The memory layout of every batch that data.Loader yields and train.predict feeds, and of every model
+# train.fit trains: channels_last (NHWC) lets convolutions run faster on a GPU and, through oneDNN, on a
+# CPU too (bench/memory_format.py measures it against the default NCHW layout by changing this constant).
+MEMORY_FORMAT = torch.channels_last
+
+
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 (B, 3, 32, 32) -> float32 with the CIFAR-10 mean and std removed."""
     if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
@@ -303,13 +309,10 @@ class Loader:
         shift = torch.randint(-self.pad, self.pad + 1, (n, 2), generator=g)
         order, flip, shift = order.to(device), flip.to(device), shift.to(device)
         self.epoch += 1
-        channels_last = device.type == "cuda"
         for i in range(len(self)):
             idx = order[i * self.batch_size:(i + 1) * self.batch_size]
             x = self.images[idx]
             if self.augment:
                 x = augment(x, flip[idx], shift[idx])
-            x = normalize(x)
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = normalize(x).contiguous(memory_format=MEMORY_FORMAT)
             yield x, self.targets[idx]

@@ -117,6 +117,26 @@ def test_predict_and_evaluate():
         train.predict(m, x.float())
 
 
+def test_memory_format_is_a_layout_not_a_change_of_numbers(monkeypatch):
+    """data.MEMORY_FORMAT (channels_last) reaches the loader's batches, fit's model and predict's inputs;
+    the same training in the default NCHW layout gives the same numbers up to float rounding."""
+    assert data.MEMORY_FORMAT == torch.channels_last
+    x, y = toy_data(128)
+    batch, _ = next(iter(data.Loader(x, y, batch_size=32)))
+    assert batch.is_contiguous(memory_format=torch.channels_last)
+    runs = {}
+    for layout in (torch.channels_last, torch.contiguous_format):
+        monkeypatch.setattr(data, "MEMORY_FORMAT", layout)
+        config.set_seed(0)
+        m = models.make_student()
+        h = train.fit(m, data.Loader(x, y, batch_size=32, seed=0), epochs=2, verbose=False)
+        assert m.blocks[0][0].weight.is_contiguous(memory_format=layout)
+        runs[layout] = (h.train_loss, train.predict(m, x))
+    (loss_cl, z_cl), (loss_nchw, z_nchw) = runs[torch.channels_last], runs[torch.contiguous_format]
+    assert loss_cl == pytest.approx(loss_nchw, rel=1e-3)
+    assert torch.allclose(z_cl, z_nchw, atol=1e-3) and torch.equal(z_cl.argmax(1), z_nchw.argmax(1))
+
+
 def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     x, y = toy_data(64)
     train.fit(models.make_student(), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
