@@ -72,15 +72,20 @@ def temperature_softmax(fn) -> bool:
             return _report(False, f"at T = {T:g} your result is softmax(z * T): divide by T, don't multiply.")
         return _report(False, f"at T = {T:g} the first row should be {[round(v, 4) for v in want[0].tolist()]}, "
                               f"got {[round(v, 4) for v in got[0].tolist()]}. p_i = exp(z_i / T) / sum_j exp(z_j / T).")
-    big = torch.tensor([[1000.0, 999.0, 0.0]], dtype=torch.float64)
+    big = torch.tensor([[1000.0, 999.0, 0.0], [0.0, -1.0, -2.0]], dtype=torch.float64)  # two rows, two scales
     got, err = _call(fn, big.clone(), 1.0)
     if err:
         return _report(False, err)
     want = losses.softmax_with_temperature(big, 1.0)
-    if not torch.isfinite(got).all() or not _close(got, want, 1e-6):
+    if not torch.isfinite(got[0]).all() or not _close(got[0], want[0], 1e-6):
         return _report(False, f"for logits [1000, 999, 0] you return {got[0].tolist()}: exp(1000) overflows. Subtract "
                               "each row's largest logit before exp (z - z.max(dim=-1, keepdim=True).values); "
                               "the shift cancels between numerator and denominator.")
+    if not torch.isfinite(got).all() or not _close(got, want, 1e-6):
+        return _report(False, f"for the batch [[1000, 999, 0], [0, -1, -2]] your second row is {got[1].tolist()}, "
+                              f"expected {[round(v, 4) for v in want[1].tolist()]}: subtract each row's own largest "
+                              "logit (z.max(dim=-1, keepdim=True).values), not the largest of the whole batch, whose "
+                              "1000 drives every exp of the second row to 0.")
     return _report(True, "softmax(z / T), normalised over the last dimension and stable for huge logits.")
 
 

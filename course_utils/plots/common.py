@@ -18,8 +18,8 @@ def image_grid(images: torch.Tensor, labels=None, classes=CLASSES, ncols: int = 
     """uint8 images (N, 3, 32, 32) in a grid, each captioned with its class name when labels are given."""
     n = len(images)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
-                             squeeze=False)
+    row = size + (0.25 if labels is not None else 0)  # room for each row's captions
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, row * nrows + (0.4 if title else 0)), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:

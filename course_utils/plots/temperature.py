@@ -194,7 +194,7 @@ def plot_gradient_norms(grads: dict, hard_norm: float | None = None):
     T = grads["T"]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     ax.plot(T, grads["kl"], "o-", color="tab:blue", label="KL alone: falls like 1/T²")
-    ax.plot(T, grads["soft"], "o-", color="tab:orange", label="T² · KL (losses.soft_loss): levels off once T ≳ 4")
+    ax.plot(T, grads["soft"], "o-", color="tab:orange", label="T² · KL (losses.soft_loss): levels off at large T")
     ref = grads["kl"][-1] * (T[-1] / T) ** 2
     ax.plot(T, ref, ":", color="tab:blue", alpha=0.7, label="a 1/T² line, for comparison")
     if "limit" in grads:
