@@ -31,7 +31,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, device: torch.devic
     images = torch.randint(0, 256, (batch * steps, 3, 32, 32), dtype=torch.uint8, generator=g).to(device)
     labels = torch.randint(0, 10, (batch * steps,), generator=g).to(device)
     row = {"model": name, "batch": batch, "steps": steps, "repeats": repeats}
-    models_ = {}
+    models_, course_layout = {}, data.MEMORY_FORMAT
     for label, layout in LAYOUTS.items():  # one warm-up fit per layout: kernels, allocator
         data.MEMORY_FORMAT = layout
         config.set_seed(0)
@@ -48,7 +48,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, device: torch.devic
             best["train_images_per_s"] = max(best["train_images_per_s"], hist.images_per_second)
             best["infer_images_per_s"] = max(best["infer_images_per_s"],
                                              train.throughput(models_[label], images, batch_size=batch, repeats=1))
-    data.MEMORY_FORMAT = torch.channels_last
+    data.MEMORY_FORMAT = course_layout  # back to the course's layout
     for kind in ("train", "infer"):
         row[f"speedup_{kind}"] = (row["channels_last"][f"{kind}_images_per_s"]
                                   / row["nchw"][f"{kind}_images_per_s"])

@@ -4,6 +4,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..data import CLASSES
 
@@ -46,8 +50,6 @@ def plot_history(histories: dict, title: str = "training"):
         a2.plot(h.epoch, [100 * v for v in h.train_acc], ls="--", marker="s", ms=3, alpha=0.6, label=f"{name} (train)")
         if h.test_acc:
             a2.plot(h.epoch, [100 * v for v in h.test_acc], marker="o", ms=3, label=f"{name} (test)")
-    from matplotlib.ticker import MaxNLocator
-
     a1.set(xlabel="epoch", ylabel="training loss", title=f"{title}: loss")
     a2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
     for ax in (a1, a2):
@@ -125,9 +127,6 @@ def heatmap(values, row_labels, col_labels, xlabel: str, ylabel: str, title: str
     center: a value (e.g. 0 for gains) at the middle of a diverging colour map, so its sign reads at a glance.
     mark: (row, column) of a cell to outline, e.g. the setting fixed in advance.
     """
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.patches import Rectangle
-
     v = np.asarray(values, dtype=float)
     fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2.4, 0.7 * len(row_labels) + 1.5))
     norm = None
@@ -154,9 +153,6 @@ def paired_bars(summary: dict, title: str, ylabel: str = "accuracy gain over har
     A bar whose interval excludes zero is filled (dark for a gain, red for a loss); one whose interval
     includes zero, or that has a single seed (no interval), is drawn hollow and hatched: not told from noise.
     """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     names = list(summary)
     means = np.array([100 * summary[n]["mean"] for n in names])
     lo = np.array([100 * summary[n]["lo"] for n in names])
