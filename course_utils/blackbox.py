@@ -130,10 +130,13 @@ class TeacherAPI:
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
         """The private part: the model's logits (N, C), float32, in eval mode, without gradients."""
         self._model.eval()  # every call: the API always answers in eval mode, whatever was done to it
-        out = []
         # float32 without autocast, on a GPU no TF32 and no kernel autotuning, and the default memory layout
-        # (channels_last, though faster, lets a CPU's answer move by ~1e-6 with the batch): the same image
-        # gets the same answer whatever batch it comes in (TF32 kernels chosen per batch size differ by ~1e-3)
+        # for inputs *and* weights (channels_last, though faster, lets a CPU's answer move by ~1e-8 with the
+        # batch; train.fit leaves the models it trains in channels_last, so the weights are put back, in place,
+        # which changes no number): the same image gets the same answer whatever batch it comes in (TF32
+        # kernels chosen per batch size differ by ~1e-3)
+        self._model.to(memory_format=torch.contiguous_format)
+        out = []
         with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):
             for i in range(0, len(images), self._batch_size):
                 x = cdata.normalize(images[i:i + self._batch_size].to(self._device))

@@ -176,6 +176,17 @@ def test_collect_refuses_whole_and_joins_chunks(model):
     assert torch.equal(got.classes, want.classes) and torch.equal(got.probs, want.probs)
 
 
+def test_answers_do_not_depend_on_the_model_layout(model):
+    """train.fit leaves its models in channels_last, whose CPU kernels let logits move by ~1e-8 with the
+    batch: the API serves in the default layout, so chunks still join to the very same answers."""
+    x = _images(300)
+    want = blackbox.TeacherAPI(model, "logits").query(x)
+    model.to(memory_format=torch.channels_last)
+    api = blackbox.TeacherAPI(model, "logits")
+    assert torch.equal(blackbox.collect(api, x, chunk=7), want)
+    assert torch.equal(api.query(x), want)
+
+
 # ----------------------------------------------------------------------------- eval mode, determinism
 
 def test_answers_in_eval_mode_whatever_the_model_mode(model, x):
