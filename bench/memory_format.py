@@ -32,23 +32,25 @@ def measure(name: str, batch: int, steps: int, repeats: int, device: torch.devic
     labels = torch.randint(0, 10, (batch * steps,), generator=g).to(device)
     row = {"model": name, "batch": batch, "steps": steps, "repeats": repeats}
     models_, course_layout = {}, data.MEMORY_FORMAT
-    for label, layout in LAYOUTS.items():  # one warm-up fit per layout: kernels, allocator
-        data.MEMORY_FORMAT = layout
-        config.set_seed(0)
-        models_[label] = make().to(device)
-        train.fit(models_[label], data.Loader(images, labels, batch_size=batch, seed=0), cfg=recipe, epochs=1,
-                  verbose=False)
-        row[label] = {"train_images_per_s": 0.0, "infer_images_per_s": 0.0}
-    for _ in range(repeats):  # the layouts alternate, so a slow spell of a shared machine hits both; best of the repeats
-        for label, layout in LAYOUTS.items():
+    try:
+        for label, layout in LAYOUTS.items():  # one warm-up fit per layout: kernels, allocator
             data.MEMORY_FORMAT = layout
-            hist = train.fit(models_[label], data.Loader(images, labels, batch_size=batch, seed=0), cfg=recipe,
-                             epochs=1, verbose=False)
-            best = row[label]
-            best["train_images_per_s"] = max(best["train_images_per_s"], hist.images_per_second)
-            best["infer_images_per_s"] = max(best["infer_images_per_s"],
-                                             train.throughput(models_[label], images, batch_size=batch, repeats=1))
-    data.MEMORY_FORMAT = course_layout  # back to the course's layout
+            config.set_seed(0)
+            models_[label] = make().to(device)
+            train.fit(models_[label], data.Loader(images, labels, batch_size=batch, seed=0), cfg=recipe, epochs=1,
+                      verbose=False)
+            row[label] = {"train_images_per_s": 0.0, "infer_images_per_s": 0.0}
+        for _ in range(repeats):  # the layouts alternate, so a slow spell of a shared machine hits both; best of the repeats
+            for label, layout in LAYOUTS.items():
+                data.MEMORY_FORMAT = layout
+                hist = train.fit(models_[label], data.Loader(images, labels, batch_size=batch, seed=0), cfg=recipe,
+                                 epochs=1, verbose=False)
+                best = row[label]
+                best["train_images_per_s"] = max(best["train_images_per_s"], hist.images_per_second)
+                best["infer_images_per_s"] = max(best["infer_images_per_s"],
+                                                 train.throughput(models_[label], images, batch_size=batch, repeats=1))
+    finally:
+        data.MEMORY_FORMAT = course_layout  # back to the course's layout, even if a measurement failed
     for kind in ("train", "infer"):
         row[f"speedup_{kind}"] = (row["channels_last"][f"{kind}_images_per_s"]
                                   / row["nchw"][f"{kind}_images_per_s"])

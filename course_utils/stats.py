@@ -28,3 +28,10 @@ def paired_summary(diffs, confidence: float = 0.95) -> dict:
         return {"mean": x[0], "lo": math.nan, "hi": math.nan, "sd": math.nan, "n": 1, "diffs": x}
     mean, lo, hi = t_interval(x, confidence)
     return {"mean": mean, "lo": lo, "hi": hi, "sd": float(np.std(x, ddof=1)), "n": len(x), "diffs": x}
+
+
+def excludes_zero(summary: dict) -> bool:
+    """True when a paired_summary's interval lies wholly above or below zero: a difference these seeds
+    can tell from noise. False when it straddles zero, and for a single seed (no interval)."""
+    lo, hi = summary["lo"], summary["hi"]
+    return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)

@@ -58,6 +58,13 @@ def test_paired_summary_interval():
         stats.t_interval([1.0])
 
 
+def test_excludes_zero():
+    assert stats.excludes_zero(stats.paired_summary([1.0, 1.1, 0.9]))  # interval above zero
+    assert stats.excludes_zero(stats.paired_summary([-1.0, -1.1, -0.9]))  # below zero
+    assert not stats.excludes_zero(stats.paired_summary([-1.0, 2.0, 3.0]))  # straddles zero
+    assert not stats.excludes_zero(stats.paired_summary([0.5]))  # one seed: no interval
+
+
 def test_checks_02(capsys):
     cm = torch.zeros(10, 10, dtype=torch.long)
     cm[3, 5], cm[5, 3], cm[1, 9] = 20, 15, 30

@@ -10,6 +10,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..data import CLASSES
+from ..stats import excludes_zero
 
 
 def _img(t: torch.Tensor) -> np.ndarray:
@@ -159,7 +160,7 @@ def paired_bars(summary: dict, title: str, ylabel: str = "accuracy gain over har
     hi = np.array([100 * summary[n]["hi"] for n in names])
     fig, ax = plt.subplots(figsize=(1.7 * len(names) + 2.6, 3.6))
     for i, n in enumerate(names):
-        real = not np.isnan(lo[i]) and (lo[i] > 0 or hi[i] < 0)
+        real = excludes_zero(summary[n])
         colour = "tab:blue" if means[i] > 0 else "tab:red"
         ax.bar(i, means[i], color=colour if real else "none", edgecolor=colour, hatch=None if real else "//",
                alpha=0.8, width=0.6)
