@@ -36,7 +36,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, device: torch.devic
         for label, layout in LAYOUTS.items():  # one warm-up fit per layout: kernels, allocator
             data.MEMORY_FORMAT = layout
             config.set_seed(0)
-            models_[label] = make().to(device)
+            models_[label] = make(whiten_with=images).to(device)
             train.fit(models_[label], data.Loader(images, labels, batch_size=batch, seed=0), cfg=recipe, epochs=1,
                       verbose=False)
             row[label] = {"train_images_per_s": 0.0, "infer_images_per_s": 0.0}

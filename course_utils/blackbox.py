@@ -359,7 +359,7 @@ def train_copy(images: torch.Tensor, targets: torch.Tensor, seed: int, *, T: flo
         raise ValueError(f"train_copy needs exactly one of steps or epochs; got steps={steps}, epochs={epochs}.")
     loader = cdata.Loader(images, targets, batch_size=min(batch_size, len(images)), seed=seed)
     config.set_seed(1000 + seed)  # the same initial weights for every copy of this seed
-    net = models.make_net(widths).to(images.device)
+    net = models.make_net(widths, whiten_with=images).to(images.device)
     history = train.fit(net, loader, student_loss(T), cfg=cfg or train.STUDENT_RECIPE,
                         epochs=epochs if epochs is not None else steps / len(loader), verbose=False, **overrides)
     return net, history

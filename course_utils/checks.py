@@ -238,31 +238,21 @@ def soft_term_by_hand(value) -> bool:
                           "KL = sum p_t (log p_t - log p_s); multiply by T^2.")
 
 
-def pick_alpha_T(alpha, T, reason, sweep, alphas, Ts, tolerance: float = 0.5) -> bool:
-    """Exercise 03.2: a cell of the sweep within `tolerance` points of the best, and the right reason.
-
-    tolerance: how far below the best cell a choice may be and still count as "as good as the best",
-    in points; pass the sweep's noise (e.g. two standard errors of a cell's gain), not a fixed number.
-    """
-    import numpy as np
-    if alpha is None or T is None or reason is None:
-        return _report(False, "fill in my_alpha, my_T (values from the sweep) and my_reason ('a', 'b' or 'c').")
-    if alpha not in alphas or T not in Ts:
-        return _report(False, f"pick alpha from {list(alphas)} and T from {list(Ts)}, got alpha={alpha}, T={T}.")
-    sweep = np.asarray(sweep)
-    gain, best = sweep[list(alphas).index(alpha), list(Ts).index(T)], sweep.max()
-    if gain < best - tolerance:
-        return _report(False, f"alpha={alpha}, T={T} gains {gain:+.2f} points, the best cell {best:+.2f}: more than "
-                              f"the sweep's noise ({tolerance:.1f} points) below it. Read the heatmap again: any cell "
-                              f"within {tolerance:.1f} points of the best is as good as this sweep can tell.")
-    why = {"b": "T^2 = 1 at T = 1: the factor changes nothing there.",
-           "c": "the KL term has a gradient at every temperature; (q - p) / T is not zero at T = 1."}
-    if reason != "a":
-        return _report(False, why.get(reason, f"answer 'a', 'b' or 'c', got {reason!r}.") +
-                       " Think about what the teacher's distribution looks like on images it was trained on.")
-    near = "the best cell" if gain == best else f"within the noise ({tolerance:.1f} points) of the best, {best:+.2f}"
-    return _report(True, f"alpha={alpha}, T={T} ({gain:+.2f} points: {near}). At T = 1 the teacher's "
-                         "small probabilities barely move the loss; a higher T raises them.")
+def structure_or_softness(answer) -> bool:
+    """Exercise 03.2: which comparison tells the teacher's class structure from mere softness."""
+    if answer is None:
+        return _report(False, "set my_answer to 'a', 'b', 'c' or 'd'.")
+    why = {"a": "hard vs blended measures everything the teacher adds at once: softness, structure and its "
+                "knowledge of the top class. It cannot say which of them helped.",
+           "c": "label smoothing is a control for softness, but it also drops the teacher's top class and its "
+                "confidence per image; it differs from the blended student in more than structure.",
+           "d": "a student trained on the teacher's labels alone gets neither softness nor structure."}
+    if answer != "b":
+        return _report(False, why.get(answer, f"answer 'a', 'b', 'c' or 'd', got {answer!r}.") +
+                       " Look for two students whose targets differ in one thing only.")
+    return _report(True, "the shuffled teacher keeps each image's top class and the softness of its targets at "
+                         "every T, and only scrambles which wrong classes get the probability: blended minus shuffled "
+                         "is the value of the structure alone.")
 
 
 # ----------------------------------------------------------------------------- notebook 04: black-box

@@ -71,6 +71,19 @@ class CIFAR10:
         rest = replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
         return rest, self.train_images[idx], self.train_labels[idx]
 
+    def split_test(self, per_class: int, seed: int = 0) -> tuple["CIFAR10", torch.Tensor, torch.Tensor]:
+        """Set `per_class` *test* images of every class aside as a validation set.
+
+        Returns (the data with the rest of the test set, validation images, validation labels). Neither
+        a teacher nor a student trains on test images, so choices made on this validation set cannot be
+        flattered by what a teacher learned from its own training images.
+        """
+        idx = balanced_indices(self.test_labels, per_class, seed).to(self.test_labels.device)
+        keep = torch.ones(len(self.test_labels), dtype=torch.bool, device=idx.device)
+        keep[idx] = False
+        rest = replace(self, test_images=self.test_images[keep], test_labels=self.test_labels[keep])
+        return rest, self.test_images[idx], self.test_labels[idx]
+
     def __repr__(self) -> str:
         return (f"CIFAR10(train={tuple(self.train_images.shape)}, test={tuple(self.test_images.shape)}, "
                 f"device={self.train_images.device}, source={self.source!r})")

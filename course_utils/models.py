@@ -68,18 +68,23 @@ class Net(nn.Module):
         return self.head(x) * self.cfg.scale  # (B, 10) logits
 
 
-def make_net(widths=TEACHER_WIDTHS, **kw) -> Net:
-    return Net(NetConfig(widths=tuple(widths), **kw))
+def make_net(widths=TEACHER_WIDTHS, whiten_with: torch.Tensor | None = None, **kw) -> Net:
+    """A Net of these widths; whiten_with: uint8 training images (N, 3, 32, 32) to set its first layer from
+    (init_whitening on an even sample of them). Without them, call init_whitening before training."""
+    net = Net(NetConfig(widths=tuple(widths), **kw))
+    if whiten_with is not None:
+        init_whitening(net, whitening_sample(whiten_with))
+    return net
 
 
-def make_teacher(**kw) -> Net:
+def make_teacher(whiten_with: torch.Tensor | None = None, **kw) -> Net:
     """The teacher: airbench94's widths (64, 256, 256)."""
-    return make_net(TEACHER_WIDTHS, **kw)
+    return make_net(TEACHER_WIDTHS, whiten_with, **kw)
 
 
-def make_student(**kw) -> Net:
+def make_student(whiten_with: torch.Tensor | None = None, **kw) -> Net:
     """The student: the same family, narrower (24, 64, 96)."""
-    return make_net(STUDENT_WIDTHS, **kw)
+    return make_net(STUDENT_WIDTHS, whiten_with, **kw)
 
 
 def arch(model: Net) -> dict:

@@ -35,3 +35,21 @@ def excludes_zero(summary: dict) -> bool:
     can tell from noise. False when it straddles zero, and for a single seed (no interval)."""
     lo, hi = summary["lo"], summary["hi"]
     return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)
+
+
+def format_interval(summary: dict, unit: str = "points", scale: float = 100.0) -> str:
+    """'+3.62 points, 95% interval [+2.58, +4.66]' for a paired_summary of shares (scale 100: points);
+    a single seed has no interval and says so."""
+    mean = f"{scale * summary['mean']:+.2f} {unit}"
+    if summary["n"] < 2:
+        return f"{mean} (one seed: no interval)"
+    return f"{mean}, 95% interval [{scale * summary['lo']:+.2f}, {scale * summary['hi']:+.2f}]"
+
+
+def verdict(summary: dict) -> str:
+    """One plain phrase for a paired_summary: above zero, below zero, or not told from noise."""
+    if summary["n"] < 2:
+        return "one seed cannot tell"
+    if not excludes_zero(summary):
+        return "not told from zero with these seeds"
+    return "above zero: a real gain" if summary["mean"] > 0 else "below zero: a real loss"

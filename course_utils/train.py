@@ -27,7 +27,7 @@ class TrainConfig:
     bias_lr_scale: float = 64.0  # BatchNorm biases learn this much faster (no decay increase)
     warmup: float = 0.23  # share of the steps spent warming up from 0.2 x lr to lr
     final_lr: float = 0.07  # the learning rate ends at this share of its peak
-    whiten_bias_epochs: float = 3  # the whitening layer's bias trains this long, then freezes
+    whiten_bias_epochs: float | None = 3  # model.whiten's bias trains this long, then freezes (None: no such layer)
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
 
 
@@ -65,7 +65,8 @@ class CachedTeacher:
 
     Runs that use loaders with the same seed see the same batches in the same order, so the
     teacher's answers repeat exactly; this pays the teacher's forward pass once instead of once per
-    run. A cheap signature of every batch is checked, and a run that fed different batches raises.
+    run. Call rewind() before each run. A cheap signature of every batch is checked, and rewind()
+    raises when the last run fed batches other than the cached ones.
     """
 
     def __init__(self, teacher: nn.Module):
@@ -98,6 +99,10 @@ class CachedTeacher:
         self.position += 1
         return out
 
+    def eval(self) -> "CachedTeacher":
+        self.teacher.eval()
+        return self
+
     def rewind(self) -> None:
         """Back to the first batch; raises if the last run's batches differed from the cached ones."""
         bad = 0 if self.mismatches is None else int(self.mismatches)
@@ -121,6 +126,26 @@ def _param_groups(model: nn.Module, cfg: TrainConfig, lr: float, decay: float) -
             dict(params=others, lr=lr, weight_decay=decay / lr, initial_lr=lr)]
 
 
+def make_optimizer(model: nn.Module, cfg: TrainConfig, batch_size: int, total_steps: int):
+    """The recipe's optimiser and its schedule: (SGD with Nesterov momentum, a LambdaLR stepped once per step).
+
+    lr and decay are quoted at batch 1024 and scaled linearly with `batch_size`. The schedule warms up
+    from 0.2 x lr to lr over the first `cfg.warmup` share of `total_steps`, then decays linearly to
+    `cfg.final_lr` x lr.
+    """
+    scale = batch_size / 1024
+    lr, decay = cfg.lr * scale, cfg.decay * scale
+    opt = torch.optim.SGD(_param_groups(model, cfg, lr, decay), lr=lr, momentum=cfg.momentum, nesterov=True)
+    warm = max(1, int(cfg.warmup * total_steps))
+
+    def lr_factor(step: int) -> float:
+        if step < warm:
+            return 0.2 + 0.8 * step / warm
+        return 1.0 + (cfg.final_lr - 1.0) * (step - warm) / max(1, total_steps - warm)
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+
+
 def _autocast(device: torch.device, amp: bool):
     if device.type == "cuda" and amp:
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -133,12 +158,14 @@ def _sync(device: torch.device) -> None:
 
 
 def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig | None = None,
-        teacher=None, eval_data: tuple | None = None, verbose: str | bool = "epoch", **overrides) -> History:
-    """Train `model` on `loader` and return its History.
+        teacher: nn.Module | None = None, eval_data: tuple | None = None, verbose: str | bool = "epoch",
+        **overrides) -> History:
+    """Train `model` on `loader` and return its History: notebook 03's loop, plus timing and a record.
 
-    loss_fn(student_logits, targets), or loss_fn(student_logits, teacher_logits, targets) when a
-    `teacher` is given (same order as losses.distillation_loss). The teacher runs in eval mode,
-    without gradients, on the very batch the student sees (augmentation included).
+    Per step: the teacher's logits without gradients (when a `teacher` is given), the student's logits,
+    loss_fn(student_logits, teacher_logits, targets) -- or loss_fn(student_logits, targets) without a
+    teacher --, zero_grad, backward, step, schedule step. The teacher runs in eval mode on the very
+    batch the student sees (augmentation included). A models.Net must be whitened before (make_*(whiten_with=...)).
     eval_data: (uint8 images, labels) measured after each epoch. verbose: 'epoch' (a line per
     epoch), 'bar' (a progress bar) or False. Keyword overrides change single TrainConfig fields.
     """
@@ -150,27 +177,18 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
     model.to(device, memory_format=cdata.MEMORY_FORMAT)  # channels_last: faster convolutions
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
-    if isinstance(model, models.Net) and not model.is_whitened():
-        models.init_whitening(model, models.whitening_sample(loader.images))
-    if isinstance(teacher, nn.Module):
-        teacher.to(device).eval()
-    if hasattr(teacher, "rewind"):
-        teacher.rewind()
+    whiten_bias = None
+    if cfg.whiten_bias_epochs is not None:
+        if not isinstance(getattr(model, "whiten", None), nn.Conv2d):
+            raise ValueError(f"cfg.whiten_bias_epochs={cfg.whiten_bias_epochs} freezes the bias of a whitening layer "
+                             f"`model.whiten`, and this {type(model).__name__} has none: pass whiten_bias_epochs=None.")
+        whiten_bias = model.whiten.bias
+    if teacher is not None:
+        teacher.eval()  # frozen: BatchNorm uses its running statistics
 
-    scale = loader.batch_size / 1024  # lr and decay are quoted at batch 1024
-    lr, decay = cfg.lr * scale, cfg.decay * scale
-    opt = torch.optim.SGD(_param_groups(model, cfg, lr, decay), lr=lr, momentum=cfg.momentum, nesterov=True)
-    steps_per_epoch = len(loader)
-    total = max(1, round(cfg.epochs * steps_per_epoch))
-    warm = max(1, int(cfg.warmup * total))
-
-    def lr_factor(step: int) -> float:
-        if step < warm:
-            return 0.2 + 0.8 * step / warm
-        return 1.0 + (cfg.final_lr - 1.0) * (step - warm) / max(1, total - warm)
-
+    total = max(1, round(cfg.epochs * len(loader)))
+    opt, schedule = make_optimizer(model, cfg, loader.batch_size, total)
     hist, step, seconds = History(), 0, 0.0
-    whiten_bias = getattr(model, "whiten", None)
     bar = None
     if verbose == "bar":
         from tqdm.auto import tqdm
@@ -181,7 +199,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
         while step < total:
             model.train()
             if whiten_bias is not None:
-                whiten_bias.bias.requires_grad_(epoch < cfg.whiten_bias_epochs)
+                whiten_bias.requires_grad_(epoch < cfg.whiten_bias_epochs)
             _sync(device)
             t0 = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
@@ -190,19 +208,16 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
             for x, y in loader:
                 if step >= total:
                     break
-                for g in opt.param_groups:
-                    g["lr"] = g["initial_lr"] * lr_factor(step)
                 with _autocast(device, cfg.amp):
-                    out = model(x)
                     if teacher is not None:
                         with torch.no_grad():
-                            t_out = teacher(x)
-                        loss = loss_fn(out, t_out, y)
-                    else:
-                        loss = loss_fn(out, y)
+                            t_logits = teacher(x)  # (B, C)
+                    out = model(x)  # (B, C)
+                    loss = loss_fn(out, t_logits, y) if teacher is not None else loss_fn(out, y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                schedule.step()
                 step += 1
                 n = len(x)
                 seen += n
@@ -232,9 +247,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
     if bar is not None:
         bar.close()
     if whiten_bias is not None:
-        whiten_bias.bias.requires_grad_(True)
-    if hasattr(teacher, "rewind"):
-        teacher.rewind()
+        whiten_bias.requires_grad_(True)
     model.eval()
     return hist
 

@@ -87,15 +87,11 @@ def test_checks_03(capsys):
     assert checks.soft_term_by_hand(right)
     assert not checks.soft_term_by_hand(right / 4)
     assert "multiply by T^2" in capsys.readouterr().out
-    sweep = np.array([[1.0, 3.0], [0.5, 2.9]])
-    assert checks.pick_alpha_T(0.0, 4.0, "a", sweep, (0.0, 0.5), (1.0, 4.0))
-    assert checks.pick_alpha_T(0.5, 4.0, "a", sweep, (0.0, 0.5), (1.0, 4.0))  # within 0.5 points of the best
-    assert not checks.pick_alpha_T(0.0, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0))
-    assert not checks.pick_alpha_T(0.0, 4.0, "b", sweep, (0.0, 0.5), (1.0, 4.0))
-    assert "T^2 = 1 at T = 1" in capsys.readouterr().out
-    assert not checks.pick_alpha_T(0.5, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0), tolerance=2.0)  # 2.5 below
-    assert checks.pick_alpha_T(0.0, 1.0, "a", sweep, (0.0, 0.5), (1.0, 4.0), tolerance=2.0)  # 2.0 below: noise
-    assert "within the noise (2.0 points)" in capsys.readouterr().out
+    assert checks.structure_or_softness("b")
+    assert not checks.structure_or_softness("a")
+    assert "softness, structure and its knowledge" in capsys.readouterr().out
+    assert not checks.structure_or_softness(None) and not checks.structure_or_softness("e")
+    capsys.readouterr()
     assert not checks.soft_term_by_hand(round(right, 2))  # too few decimals: told so
     assert "give at least 4 decimals" in capsys.readouterr().out
     p_t, log_p_s = torch.softmax(z_t / 2, -1), torch.log_softmax(z_s / 2, -1)

@@ -19,14 +19,14 @@ def toy_data(n=256, seed=0):
 def test_fit_learns_and_reports_history():
     x, y = toy_data()
     config.set_seed(0)
-    m = models.make_student()
+    m = models.make_student(whiten_with=x)
     h = train.fit(m, data.Loader(x, y, batch_size=64), epochs=3, eval_data=(x, y), verbose=False)
     assert h.epoch == [1, 2, 3] and len(h.train_loss) == len(h.test_acc) == 3
     assert h.train_loss[-1] < h.train_loss[0]
     assert h.test_acc[-1] > 0.95
     assert h.train_seconds > 0 and not m.training
     loader = data.Loader(x[:200], y[:200], batch_size=64)  # 3 full batches per epoch, the ragged 8 dropped
-    h = train.fit(models.make_student(), loader, epochs=2, verbose=False)
+    h = train.fit(models.make_student(whiten_with=x), loader, epochs=2, verbose=False)
     assert h.images_seen == 2 * 3 * 64 and h.images_per_second == h.images_seen / h.train_seconds
 
 
@@ -35,7 +35,7 @@ def test_fit_is_deterministic_under_a_seed_on_cpu():
     weights = []
     for _ in range(2):
         config.set_seed(3)
-        m = models.make_student()
+        m = models.make_student(whiten_with=x)
         train.fit(m, data.Loader(x, y, batch_size=64, seed=3), epochs=1, verbose=False)
         weights.append(torch.cat([p.detach().flatten() for p in m.parameters()]))
     assert torch.equal(weights[0], weights[1])
@@ -61,7 +61,8 @@ def test_teacher_sees_the_students_augmented_batch_in_eval_mode_without_grad():
     student, teacher = Spy(), Spy()
     teacher.train()
     kd = functools.partial(losses.distillation_loss, T=4.0, alpha=0.5)
-    train.fit(student, data.Loader(x, y, batch_size=32, augment=True), kd, teacher=teacher, epochs=2, verbose=False)
+    train.fit(student, data.Loader(x, y, batch_size=32, augment=True), kd, teacher=teacher, epochs=2, verbose=False,
+              whiten_bias_epochs=None)
     assert len(teacher.seen) == len(student.seen) == 4
     assert all(torch.equal(a, b) for a, b in zip(teacher.seen, student.seen))
     assert not any(teacher.modes) and not any(teacher.grad_enabled)
@@ -76,28 +77,31 @@ def test_cached_teacher_replays_exactly_and_catches_other_batches():
     results = []
     for _ in range(2):
         config.set_seed(0)
-        s = models.make_student()
+        s = models.make_student(whiten_with=x)
+        cached.rewind()  # each run replays from the first batch
         train.fit(s, data.Loader(x, y, batch_size=32, seed=1), kd, teacher=cached, epochs=1, verbose=False)
         results.append(torch.cat([p.detach().flatten() for p in s.parameters()]))
     assert len(teacher.seen) == 2  # the second run was served from the cache ...
     assert torch.equal(results[0], results[1])  # ... and trained exactly as the first
+    cached.rewind()
+    train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=32, seed=2), kd, teacher=cached,
+              epochs=1, verbose=False)  # other batches: the cache notices ...
     with pytest.raises(RuntimeError, match=r"CachedTeacher replayed logits for \d+ examples that differed"):
-        train.fit(models.make_student(), data.Loader(x, y, batch_size=32, seed=2), kd, teacher=cached,
-                  epochs=1, verbose=False)
+        cached.rewind()  # ... and says so when the next run starts
 
 
 def test_soft_targets_flow_through_the_same_loop():
     x, y = toy_data()
     probs = torch.nn.functional.one_hot(y, 10).float() * 0.9 + 0.01
     config.set_seed(0)
-    m = models.make_student()
+    m = models.make_student(whiten_with=x)
     h = train.fit(m, data.Loader(x, probs, batch_size=64), losses.soft_target_loss, epochs=2, verbose=False)
     assert h.train_acc[-1] > 0.9
 
 
 def test_divergence_is_reported():
     x, y = toy_data(64)
-    m = models.make_student()
+    m = models.make_student(whiten_with=x)
     with pytest.raises(FloatingPointError, match="the run diverged"):
         train.fit(m, data.Loader(x, y, batch_size=32), lambda out, t: out.sum() * float("nan"), epochs=1,
                   verbose=False)
@@ -128,7 +132,7 @@ def test_memory_format_is_a_layout_not_a_change_of_numbers(monkeypatch):
     for layout in (torch.channels_last, torch.contiguous_format):
         monkeypatch.setattr(data, "MEMORY_FORMAT", layout)
         config.set_seed(0)
-        m = models.make_student()
+        m = models.make_student(whiten_with=x)
         h = train.fit(m, data.Loader(x, y, batch_size=32, seed=0), epochs=2, verbose=False)
         assert m.blocks[0][0].weight.is_contiguous(memory_format=layout)
         runs[layout] = (h.train_loss, train.predict(m, x))
@@ -139,7 +143,7 @@ def test_memory_format_is_a_layout_not_a_change_of_numbers(monkeypatch):
 
 def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     x, y = toy_data(64)
-    train.fit(models.make_student(), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
+    train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1")
 
@@ -147,3 +151,54 @@ def test_verbose_epoch_prints_one_line_per_epoch(capsys):
 def test_throughput_is_positive_images_per_second():
     x, _ = toy_data(64)
     assert train.throughput(models.make_student(), x, batch_size=32, repeats=1) > 0
+
+
+# notebook 03's distillation loop, copied from the notebook as the learner reads it (tqdm left out)
+def distill(student, teacher, loader, loss_fn, cfg):
+    """Train `student` to imitate a frozen `teacher` (and the labels) on `loader`'s batches."""
+    opt, schedule = train.make_optimizer(student, cfg, loader.batch_size, cfg.epochs * len(loader))
+    teacher.eval()  # frozen: BatchNorm uses its running statistics
+    for epoch in range(cfg.epochs):
+        student.train()
+        student.whiten.bias.requires_grad_(epoch < cfg.whiten_bias_epochs)  # the recipe: it learns early only
+        for x, y in loader:  # x: (B, 3, 32, 32) augmented images, y: (B,) labels
+            with torch.no_grad():
+                t_logits = teacher(x)  # (B, 10): the teacher's answer on the very same batch
+            s_logits = student(x)  # (B, 10)
+            loss = loss_fn(s_logits, t_logits, y)  # alpha * CE + (1 - alpha) * T^2 * KL
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # gradients reach the student only
+            opt.step()
+            schedule.step()  # the learning rate of the next step
+    student.whiten.bias.requires_grad_(True)
+    return student.eval()
+
+
+def test_the_notebooks_loop_and_fit_give_bit_identical_weights():
+    x, y = toy_data(192)
+    y = torch.randint(0, 10, (192,), generator=torch.Generator().manual_seed(0))
+    config.set_seed(0)
+    teacher = models.make_teacher(whiten_with=x)
+    kd = functools.partial(losses.distillation_loss, T=4.0, alpha=0.5)
+    cfg = train.TrainConfig(epochs=4, lr=1.5, whiten_bias_epochs=2)  # 4 epochs of 3 steps: the bias freezes midway
+    weights = []
+    for run in (distill, train.fit):
+        config.set_seed(1)
+        student = models.make_student(whiten_with=x).to(memory_format=data.MEMORY_FORMAT)
+        loader = data.Loader(x, y, batch_size=64, seed=2)
+        if run is distill:
+            distill(student, teacher, loader, kd, cfg)
+        else:
+            train.fit(student, loader, kd, cfg=cfg, teacher=teacher, verbose=False)
+        weights.append({k: v.clone() for k, v in student.state_dict().items()})
+    assert weights[0].keys() == weights[1].keys()
+    for k in weights[0]:
+        assert torch.equal(weights[0][k], weights[1][k]), k  # bit for bit, every parameter and buffer
+    start = models.make_student(whiten_with=x).state_dict()
+    assert not torch.equal(start["head.weight"], weights[0]["head.weight"])  # and training did move them
+
+
+def test_fit_refuses_to_freeze_a_whitening_layer_the_model_lacks():
+    x, y = toy_data(64)
+    with pytest.raises(ValueError, match="pass whiten_bias_epochs=None"):
+        train.fit(Spy(), data.Loader(x, y, batch_size=32), epochs=1, verbose=False)
