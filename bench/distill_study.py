@@ -37,6 +37,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None, help="override the study's")
     ap.add_argument("--alpha", type=float, default=None, help="override the study's")
     ap.add_argument("--T", type=float, default=None, help="override the study's")
+    ap.add_argument("--add", action="store_true",
+                    help="add these runs to the existing --out file (same seeds) and choose again, e.g. a rate "
+                         "beyond the grid's edge for some arms")
     ap.add_argument("--out", default=None, help="default: the file notebook 03 reads for this profile")
     args = ap.parse_args()
 
@@ -59,20 +62,29 @@ def main() -> None:
               "n_labelled": len(labelled.train_images), "n_val": len(val_y), "study": vars(study) | {"lr": None},
               "smoothing": smoothing, "seeds": seeds, "lrs": args.lrs, "runs": [],
               "command": "python bench/distill_study.py " + " ".join(sys.argv[1:])}
+    if args.add and out.exists():
+        earlier = json.loads(out.read_text())
+        if earlier["seeds"] != seeds or earlier["smoothing"] != smoothing:
+            raise SystemExit(f"--add needs the seeds and data of {out}: it has seeds {earlier['seeds']}, "
+                             f"this run {seeds}")
+        record["runs"] = earlier["runs"]
+        record["command"] = earlier["command"] + " ; " + record["command"]
     for seed in seeds:
         for lr in args.lrs:
             for arm in args.arms:
                 t1 = time.perf_counter()
                 try:
-                    student = distill_study.train_arm(arm, seed, labelled, study, smoothing, cache, lr=lr)
+                    student, _ = distill_study.train_arm(arm, seed, labelled, study, smoothing, cache, lr=lr)
                     val = train.evaluate(student, val_x, val_y)
                 except FloatingPointError:
                     val = float("nan")  # diverged
                 record["runs"].append({"arm": arm, "lr": lr, "seed": seed, "val_acc": val,
                                        "seconds": round(time.perf_counter() - t1, 1)})
                 print(f"seed {seed} lr {lr:g} {arm:16s} validation {val:.2%}", flush=True)
+    cells = sorted({(r["arm"], r["lr"]) for r in record["runs"]})
+    record["lrs"] = sorted({lr for _, lr in cells})
     means = {arm: {lr: float(np.mean([r["val_acc"] for r in record["runs"] if r["arm"] == arm and r["lr"] == lr]))
-                   for lr in args.lrs} for arm in args.arms}
+                   for a, lr in cells if a == arm} for arm in distill_study.ARMS if any(a == arm for a, _ in cells)}
     record["mean_val_acc"] = {arm: {f"{lr:g}": m for lr, m in row.items()} for arm, row in means.items()}
     record["chosen_lr"] = {arm: max(row, key=lambda lr: -1 if np.isnan(row[lr]) else row[lr])
                            for arm, row in means.items()}

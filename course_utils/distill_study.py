@@ -113,11 +113,12 @@ def arm_spec(arm: str, study: Study, smoothing: float, cache: train.CachedTeache
 
 
 def train_arm(arm: str, seed: int, labelled: data.CIFAR10, study: Study, smoothing: float,
-              cache: train.CachedTeacher, lr: float | None = None) -> models.Net:
-    """Train seed `seed`'s student of `arm` on the labelled images with train.fit; returns it in eval mode."""
+              cache: train.CachedTeacher, lr: float | None = None) -> tuple[models.Net, train.History]:
+    """Train seed `seed`'s student of `arm` on the labelled images with train.fit: (student in eval mode, history)."""
     loss_fn, teacher = arm_spec(arm, study, smoothing, cache, seed)
     student = new_student(seed, labelled.train_images)
     cache.rewind()  # every run replays the same batches from the first
-    train.fit(student, loader(labelled.train_images, labelled.train_labels, study.batch_size), loss_fn,
-              cfg=train.STUDENT_RECIPE, teacher=teacher, epochs=study.epochs, lr=lr or study.lr[arm], verbose=False)
-    return student
+    history = train.fit(student, loader(labelled.train_images, labelled.train_labels, study.batch_size), loss_fn,
+                        cfg=train.STUDENT_RECIPE, teacher=teacher, epochs=study.epochs, lr=lr or study.lr[arm],
+                        verbose=False)
+    return student, history

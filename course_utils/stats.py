@@ -6,15 +6,20 @@ import math
 import numpy as np
 
 
-def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high) of the mean of `values` with a Student-t interval; needs >= 2 values."""
+def t_quantile(df: int, confidence: float = 0.95) -> float:
+    """The Student-t quantile of a two-sided `confidence` interval with `df` degrees of freedom (2.78 for df = 4)."""
     from scipy import stats as sps
 
+    return float(sps.t.ppf(0.5 + confidence / 2, df))
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the mean of `values` with a Student-t interval; needs >= 2 values."""
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or len(x) < 2:
         raise ValueError(f"a confidence interval needs at least 2 values (e.g. 2 seeds), got {len(x)}.")
     mean = float(x.mean())
-    half = float(sps.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    half = t_quantile(len(x) - 1, confidence) * float(x.std(ddof=1)) / math.sqrt(len(x))
     return mean, mean - half, mean + half
 
 
@@ -51,5 +56,6 @@ def verdict(summary: dict) -> str:
     if summary["n"] < 2:
         return "one seed cannot tell"
     if not excludes_zero(summary):
-        return "not told from zero with these seeds"
-    return "above zero: a real gain" if summary["mean"] > 0 else "below zero: a real loss"
+        return "interval includes zero: not told from the noise of training"
+    return ("interval above zero: a gain beyond the noise of training" if summary["mean"] > 0
+            else "interval below zero: a loss beyond the noise of training")
