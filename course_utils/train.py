@@ -186,6 +186,9 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
     if teacher is not None:
         teacher.eval()  # frozen: BatchNorm uses its running statistics
 
+    if len(loader) == 0:
+        raise ValueError(f"the loader yields no batch: {len(loader.images)} images at batch_size {loader.batch_size}, and a "
+                         "training loader drops its last incomplete batch. Use a batch_size of at most the number of images.")
     total = max(1, round(cfg.epochs * len(loader)))
     opt, schedule = make_optimizer(model, cfg, loader.batch_size, total)
     hist, step, seconds = History(), 0, 0.0

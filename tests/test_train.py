@@ -202,3 +202,9 @@ def test_fit_refuses_to_freeze_a_whitening_layer_the_model_lacks():
     x, y = toy_data(64)
     with pytest.raises(ValueError, match="pass whiten_bias_epochs=None"):
         train.fit(Spy(), data.Loader(x, y, batch_size=32), epochs=1, verbose=False)
+
+
+def test_fit_refuses_a_loader_without_a_single_batch_instead_of_looping_forever():
+    x, y = toy_data(50)
+    with pytest.raises(ValueError, match="the loader yields no batch: 50 images at batch_size 64"):
+        train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=64), epochs=1, verbose=False)
