@@ -65,11 +65,7 @@ class CIFAR10:
         Returns (the data without them, validation images, validation labels): choices such as
         alpha and T are made on the validation set, so the test set only ever measures.
         """
-        idx = balanced_indices(self.train_labels, per_class, seed).to(self.train_labels.device)
-        keep = torch.ones(len(self.train_labels), dtype=torch.bool, device=idx.device)
-        keep[idx] = False
-        rest = replace(self, train_images=self.train_images[keep], train_labels=self.train_labels[keep])
-        return rest, self.train_images[idx], self.train_labels[idx]
+        return self._set_aside("train", per_class, seed)
 
     def split_test(self, per_class: int, seed: int = 0) -> tuple["CIFAR10", torch.Tensor, torch.Tensor]:
         """Set `per_class` *test* images of every class aside as a validation set.
@@ -78,11 +74,16 @@ class CIFAR10:
         a teacher nor a student trains on test images, so choices made on this validation set cannot be
         flattered by what a teacher learned from its own training images.
         """
-        idx = balanced_indices(self.test_labels, per_class, seed).to(self.test_labels.device)
-        keep = torch.ones(len(self.test_labels), dtype=torch.bool, device=idx.device)
+        return self._set_aside("test", per_class, seed)
+
+    def _set_aside(self, split: str, per_class: int, seed: int) -> tuple["CIFAR10", torch.Tensor, torch.Tensor]:
+        """(this data without `per_class` images of every class of `split`, those images, their labels)."""
+        images, labels = getattr(self, f"{split}_images"), getattr(self, f"{split}_labels")
+        idx = balanced_indices(labels, per_class, seed).to(labels.device)
+        keep = torch.ones(len(labels), dtype=torch.bool, device=idx.device)
         keep[idx] = False
-        rest = replace(self, test_images=self.test_images[keep], test_labels=self.test_labels[keep])
-        return rest, self.test_images[idx], self.test_labels[idx]
+        rest = replace(self, **{f"{split}_images": images[keep], f"{split}_labels": labels[keep]})
+        return rest, images[idx], labels[idx]
 
     def __repr__(self) -> str:
         return (f"CIFAR10(train={tuple(self.train_images.shape)}, test={tuple(self.test_images.shape)}, "

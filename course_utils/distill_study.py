@@ -9,7 +9,7 @@ neither the teacher nor any student trains on; the rest of the test split measur
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -53,12 +53,9 @@ def lr_choice_file(profile: str) -> Path:
 
 def get_study(profile: str) -> Study:
     """The study of this profile, with each arm's learning rate read from the validation benchmark's JSON."""
-    study = STUDIES[profile]
-    study = Study(**{**study.__dict__, "lr": dict(study.lr)})
     path = lr_choice_file(profile)
     chosen = json.loads(path.read_text())["chosen_lr"] if path.exists() else {}
-    study.lr = {arm: chosen.get(arm, DEFAULT_LR) for arm in ARMS}
-    return study
+    return replace(STUDIES[profile], lr={arm: chosen.get(arm, DEFAULT_LR) for arm in ARMS})
 
 
 def split(cifar: data.CIFAR10, study: Study) -> tuple[data.CIFAR10, tuple, tuple]:
