@@ -10,10 +10,10 @@ PORT    ?= 8888
 ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
 STAMP   := $(dir $(PY)).installed-distillation-lab
 
-.PHONY: lab test unit notebooks browser data bench bench-quick execute clean help
+.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy clean help
 
 help:
-	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make clean"
+	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make clean"
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -48,10 +48,15 @@ data:
 	elif [ -f "$(ARCHIVE)" ]; then mkdir -p data && tar -xzf "$(ARCHIVE)" -C data && echo "extracted $(ARCHIVE)"; \
 	else echo "no copy in data/ and no archive at $(ARCHIVE): the notebooks will download the canonical set"; fi
 
-# re-run the notebooks in place (stores fresh outputs), quick profile unless COURSE_PROFILE says otherwise
+# re-run the notebooks in place (stores fresh outputs, then tidies them), quick profile unless COURSE_PROFILE says otherwise
 execute: $(STAMP)
 	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
+	$(MAKE) tidy
+
+# strip volatile noise (execution counts, timings, widget state, progress bars) but keep the outputs
+tidy: $(STAMP)
+	$(PY) tools/clean_notebooks.py
 
 bench: $(STAMP)
 	$(PY) bench/train_bench.py

@@ -55,7 +55,7 @@ def main() -> None:
     labelled, (val_x, val_y), _ = distill_study.split(data.load_cifar10(device), study)
     teacher, meta = checkpoints.load_teacher(device, verbose=False)
     smoothing = distill_study.matched_smoothing(train.predict(teacher, labelled.train_images), study.T)
-    cache = train.CachedTeacher(teacher)
+    cache = distill_study.CachedTeacher(teacher)
     seeds = [100 + s for s in range(args.seeds)]  # not the notebook's seeds 0, 1, ...
     record = {"profile": profile, "device": config.describe()["device_name"], "torch": torch.__version__,
               "python": platform.python_version(), "data": labelled.source,

@@ -3,7 +3,7 @@ student through the course's own code, in the default (NCHW) and the channels_la
 
 `data.MEMORY_FORMAT` sets the layout of every batch `data.Loader` yields and `train.predict` feeds, and
 of every model `train.fit` trains; this benchmark switches it and measures `train.fit` (hard labels,
-the model's recipe, random uint8 images: speed does not depend on the pictures) and `train.throughput`
+the model's recipe, random uint8 images: speed does not depend on the pictures) and `metrics.throughput`
 (inference), alternating the layouts and keeping the best of `--repeats` measurements. It is the
 evidence for channels_last on a CPU; on a GPU it has always been part of the fast recipe.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from course_utils import config, data, models, train  # noqa: E402
+from course_utils import config, data, metrics, models, train  # noqa: E402
 
 LAYOUTS = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
 
@@ -48,7 +48,7 @@ def measure(name: str, batch: int, steps: int, repeats: int, device: torch.devic
                 best = row[label]
                 best["train_images_per_s"] = max(best["train_images_per_s"], hist.images_per_second)
                 best["infer_images_per_s"] = max(best["infer_images_per_s"],
-                                                 train.throughput(models_[label], images, batch_size=batch, repeats=1))
+                                                 metrics.throughput(models_[label], images, batch_size=batch, repeats=1))
     finally:
         data.MEMORY_FORMAT = course_layout  # back to the course's layout, even if a measurement failed
     for kind in ("train", "infer"):

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from course_utils import checkpoints, config, data, losses, models, stats, train  # noqa: E402
+from course_utils import checkpoints, config, data, distill_study, losses, metrics, models, stats, train  # noqa: E402
 
 PROFILES = {  # train_per_class None = the whole training set
     "quick": dict(train_per_class=300, test_per_class=100, batch_size=256, teacher_epochs=[2], student_epochs=3),
@@ -88,7 +88,7 @@ def main() -> None:
     d = data.load_cifar10(device)
     val = None
     if args.holdout:
-        d, val_x, val_y = d.holdout(args.holdout, seed=99)  # seed 99: notebook 03's validation split
+        d, val_x, val_y = d.set_aside("train", args.holdout, seed=99)  # seed 99: notebook 03's validation split
         val = (val_x, val_y)
     d = d.subset(p["train_per_class"], p["test_per_class"])
     record = {"profile": profile, "device": config.describe()["device_name"], "torch": torch.__version__,
@@ -125,7 +125,7 @@ def main() -> None:
              "images_per_s": round(h.images_per_second),
              "test_acc": train.evaluate(teacher, d.test_images, d.test_labels),
              # seeds 0-2 once gave the same plain accuracy to 0.01 points (H100): are their predictions distinct?
-             "test_pred_agreement_with_first": train.agreement(pred, first_pred),
+             "test_pred_agreement_with_first": metrics.agreement(pred, first_pred),
              "weights_checksum": weights_checksum(teacher),
              "test_acc_flip_tta": train.evaluate(teacher, d.test_images, d.test_labels, tta=True),
              "params": models.count_params(teacher), "flops_per_image": models.flops_per_image(teacher)}
@@ -151,7 +151,7 @@ def main() -> None:
     first_student_pred = {}  # each arm's first seed's test predictions
     for epochs in student_epochs:
         for seed in range(args.seeds):  # one CachedTeacher per teacher: every arm of a seed replays its batches
-            cached = {False: train.CachedTeacher(teacher), True: train.CachedTeacher(tta_teacher)}
+            cached = {False: distill_study.CachedTeacher(teacher), True: distill_study.CachedTeacher(tta_teacher)}
             for name, T, alpha, tta in arms:
                 config.set_seed(100 + seed)  # identical initial weights in every arm of this seed
                 student = models.make_student(whiten_with=d.train_images)
@@ -170,7 +170,7 @@ def main() -> None:
                 r = {"arm": name, "T": T, "alpha": alpha, "tta": tta, "epochs": epochs, "seed": seed,
                      # the identical-accuracy puzzle: distinct seeds must give distinct weights and predictions
                      "weights_checksum": weights_checksum(student),
-                     "test_pred_agreement_with_first_seed": train.agreement(
+                     "test_pred_agreement_with_first_seed": metrics.agreement(
                          pred, first_student_pred[(name, T, alpha, tta, epochs)]),
                      "train_seconds": round(h.train_seconds, 3),
                      "images_per_s": round(h.images_per_second),

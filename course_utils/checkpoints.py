@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -10,6 +11,20 @@ from . import config, models
 
 PRETRAINED_TEACHER = config.PRETRAINED_DIR / "teacher.pt"  # fp16 weights + provenance, in git
 TEACHER_CHECKPOINT = config.CHECKPOINT_DIR / "teacher.pt"  # what notebook 02 trains and saves
+
+
+def arch(model: models.Net) -> dict:
+    """What rebuilds the model: stored beside its weights in a checkpoint."""
+    cfg = asdict(model.cfg)
+    cfg["widths"] = list(cfg["widths"])
+    return cfg
+
+
+def from_arch(spec: dict) -> models.Net:
+    """The model save() described, with fresh weights."""
+    spec = dict(spec)
+    spec["widths"] = tuple(spec["widths"])
+    return models.Net(models.NetConfig(**spec))
 
 
 def save(model: models.Net, path: Path | str, half: bool = False, **provenance) -> Path:
@@ -21,7 +36,7 @@ def save(model: models.Net, path: Path | str, half: bool = False, **provenance) 
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu()
              for k, v in model.state_dict().items()}
-    meta = {"arch": models.arch(model), "date": dt.date.today().isoformat(),
+    meta = {"arch": arch(model), "date": dt.date.today().isoformat(),
             "torch": str(torch.__version__), **provenance}
     torch.save({"state_dict": state, "meta": meta}, path)
     return path
@@ -37,7 +52,7 @@ def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
     if not isinstance(blob, dict) or "state_dict" not in blob or "meta" not in blob:
         raise ValueError(f"{path} is not a course checkpoint (expected keys 'state_dict' and 'meta', "
                          f"got {sorted(blob) if isinstance(blob, dict) else type(blob).__name__}).")
-    model = models.from_arch(blob["meta"]["arch"])
+    model = from_arch(blob["meta"]["arch"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
     model.to(device or config.get_device()).eval()
     return model, blob["meta"]

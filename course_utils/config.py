@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torchvision
 
 PROFILES = ("quick", "full")  # quick: CPU laptops and CI, minutes; full: a CUDA GPU, the real recipe
 
@@ -51,8 +52,6 @@ def set_seed(seed: int) -> None:
 
 def describe() -> dict:
     """What the course sees on this machine: device, profile, versions."""
-    import torchvision
-
     device = get_device()
     info = {
         "device": str(device),
@@ -64,18 +63,3 @@ def describe() -> dict:
         "data_dir": str(DATA_DIR),
     }
     return info
-
-
-def save_results(name: str, results: dict) -> Path:
-    """Write a notebook's measured figures as JSON, for the benchmarks and the course's notes.
-
-    Goes to $COURSE_RESULTS_DIR/<name>.json when that is set (bench/run_notebooks.py sets it),
-    else to data/results/<name>.json. Values must be JSON-serialisable (numbers, strings, lists, dicts).
-    """
-    import json
-
-    folder = Path(os.environ.get("COURSE_RESULTS_DIR", DATA_DIR / "results"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    path.write_text(json.dumps({"profile": get_profile(), **describe(), **results}, indent=1, default=float))
-    return path

@@ -34,7 +34,7 @@ def fast_checks():
 
 # ----------------------------------------------------------------------------- input checks
 
-def _check_T(T) -> float:
+def check_T(T) -> float:
     if isinstance(T, torch.Tensor):
         T = T.item()
     if not isinstance(T, (int, float)) or not math.isfinite(T) or T <= 0:
@@ -88,7 +88,7 @@ def _up(x: torch.Tensor) -> torch.Tensor:
 
 def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
     """softmax(logits / T) over the last dimension; stable for huge logits and tiny T."""
-    T = _check_T(T)
+    T = check_T(T)
     z = logits / T
     z = z - z.amax(dim=-1, keepdim=True)  # the largest becomes 0: exp never overflows
     e = torch.exp(z)
@@ -97,7 +97,7 @@ def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tens
 
 def log_softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
     """log softmax(logits / T), computed stably (log-sum-exp)."""
-    T = _check_T(T)
+    T = check_T(T)
     return F.log_softmax(logits / T, dim=-1)
 
 
@@ -110,7 +110,7 @@ def hard_loss(student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 
 def soft_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 2.0) -> torch.Tensor:
     """T^2 * KL(softmax(teacher/T) || softmax(student/T)), batch mean; no gradient reaches the teacher."""
-    T = _check_T(T)
+    T = check_T(T)
     _check_pair(student_logits, teacher_logits)
     log_p_t = log_softmax_with_temperature(_up(teacher_logits.detach()), T)  # (B, C) target
     log_p_s = log_softmax_with_temperature(_up(student_logits), T)  # (B, C)
@@ -147,36 +147,3 @@ def label_smoothing_loss(student_logits: torch.Tensor, labels: torch.Tensor, smo
 def entropy(probs: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in nats over the last dimension (0 log 0 = 0)."""
     return -(probs * torch.log(probs.clamp_min(1e-30))).sum(-1)
-
-
-def smoothing_for_entropy(target_entropy: float, num_classes: int = 10) -> float:
-    """The label-smoothing epsilon whose targets have this entropy (nats): the true class gets
-    1 - eps + eps / C, every other class eps / C. Found by bisection on [0, (C - 1) / C]."""
-    C = num_classes
-    if not 0.0 <= target_entropy <= math.log(C):
-        raise ValueError(f"target_entropy must lie in [0, log({C}) = {math.log(C):.3f}] nats, got {target_entropy!r}.")
-
-    def H(eps: float) -> float:
-        top, rest = 1 - eps + eps / C, eps / C
-        return -(top * math.log(top) + (C - 1) * (rest * math.log(rest) if rest > 0 else 0.0))
-
-    lo, hi = 0.0, (C - 1) / C
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if H(mid) < target_entropy else (lo, mid)
-    return (lo + hi) / 2
-
-
-def shuffle_wrong_classes(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Each row's top logit stays in place; the other C - 1 logits are permuted at random among the
-    other classes (a new permutation per row). Same top class, same softness at every T, no class
-    structure: the control that tells the teacher's knowledge of *which* classes look alike from softness."""
-    _check_logits(logits, "logits")
-    B, C = logits.shape
-    top = logits.argmax(1, keepdim=True)  # (B, 1)
-    classes = torch.arange(C, device=logits.device).expand(B, C)
-    others = classes[classes != top].view(B, C - 1)  # (B, C-1) the non-top classes, in order
-    order = torch.rand(B, C - 1, generator=generator).argsort(1).to(logits.device)  # (B, C-1) a random order
-    out = logits.clone()
-    out.scatter_(1, others, logits.gather(1, others.gather(1, order)))
-    return out

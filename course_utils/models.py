@@ -9,10 +9,13 @@
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .data import normalize
 
 TEACHER_WIDTHS = (64, 256, 256)  # airbench94's widths: about 2M parameters
 STUDENT_WIDTHS = (24, 64, 96)  # about 8x fewer FLOPs per image than the teacher
@@ -73,7 +76,7 @@ def make_net(widths=TEACHER_WIDTHS, whiten_with: torch.Tensor | None = None, **k
     (init_whitening on an even sample of them). Without them, call init_whitening before training."""
     net = Net(NetConfig(widths=tuple(widths), **kw))
     if whiten_with is not None:
-        init_whitening(net, whitening_sample(whiten_with))
+        init_whitening(net, whiten_with[:: max(1, len(whiten_with) // 2000)])  # ~2,000 images, spread evenly
     return net
 
 
@@ -87,19 +90,6 @@ def make_student(whiten_with: torch.Tensor | None = None, **kw) -> Net:
     return make_net(STUDENT_WIDTHS, whiten_with, **kw)
 
 
-def arch(model: Net) -> dict:
-    """What rebuilds the model: stored beside its weights in a checkpoint."""
-    cfg = asdict(model.cfg)
-    cfg["widths"] = list(cfg["widths"])
-    return cfg
-
-
-def from_arch(spec: dict) -> Net:
-    spec = dict(spec)
-    spec["widths"] = tuple(spec["widths"])
-    return Net(NetConfig(**spec))
-
-
 @torch.no_grad()
 def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
     """Set the first conv to whiten 2x2 patches of `images` (uint8 (N, 3, 32, 32), a few thousand).
@@ -107,8 +97,6 @@ def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
     The filters are the patch covariance's eigenvectors scaled by 1/sqrt(eigenvalue): the first
     layer hands the blocks decorrelated, unit-variance inputs from the first step (airbench's trick).
     """
-    from .data import normalize
-
     w = model.whiten.weight  # (24, 3, 2, 2)
     patches = normalize(images).float().unfold(2, 2, 1).unfold(3, 2, 1)  # (N, 3, 31, 31, 2, 2)
     patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12).double()  # (N*31*31, 12)
@@ -120,44 +108,41 @@ def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
     model.whitened.fill_(True)
 
 
-def whitening_sample(images: torch.Tensor, n: int = 2000) -> torch.Tensor:
-    """About n images spread evenly over `images` (which may be sorted by class), for init_whitening."""
-    return images[:: max(1, len(images) // n)]
-
-
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def flops_per_image(model: nn.Module) -> int:
-    """Floating-point operations of one forward pass on one 32x32 image (a multiply-add is 2 FLOPs)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+def flops_per_image(model: nn.Module, counts: dict | None = None) -> int:
+    """Floating-point operations of one forward pass on one 32x32 image (a multiply-add is 2 FLOPs);
+    `counts`, when given, receives them per module."""
     p = next(model.parameters())
     was_training = model.training
     model.eval()
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.zeros(1, 3, 32, 32, device=p.device, dtype=p.dtype))
     model.train(was_training)
+    if counts is not None:
+        counts.update(counter.get_flop_counts())
     return int(counter.get_total_flops())
 
 
-def layer_table(model: Net) -> list[dict]:
-    """One row per layer with a weight: name, output shape, parameters, FLOPs per image."""
-    from torch.utils.flop_counter import FlopCounterMode
+def _layers(module: nn.Module, prefix: str = ""):
+    """(name, module) of each layer that holds weights, in forward order; plain Sequential containers opened."""
+    for name, child in module.named_children():
+        if type(child) is nn.Sequential:
+            yield from _layers(child, f"{prefix}{name}.")
+        elif count_params(child):
+            yield f"{prefix}{name}", child
 
-    rows, p = [], next(model.parameters())
-    x = torch.zeros(1, 3, 32, 32, device=p.device, dtype=p.dtype)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        for name, layer in [("whiten", model.whiten), ("gelu", nn.GELU())] + \
-                [(f"block{i // 2 + 1}.{'ab'[i % 2]}", b) for i, b in enumerate(model.blocks)] + \
-                [("maxpool", lambda t: torch.amax(t, dim=(2, 3))), ("head", model.head)]:
-            with FlopCounterMode(display=False) as counter:
-                x = layer(x)
-            if isinstance(layer, nn.Module) and count_params(layer):
-                rows.append({"layer": name, "output": tuple(x.shape[1:]), "params": count_params(layer),
-                             "flops": int(counter.get_total_flops())})
-    model.train(was_training)
-    return rows
+
+def layer_table(model: nn.Module) -> list[dict]:
+    """One row per layer with weights, read from one forward pass: name, output shape, parameters, FLOPs per image."""
+    layers, shapes, counts = list(_layers(model)), {}, {}
+    hooks = [m.register_forward_hook(lambda m, i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
+             for name, m in layers]
+    flops_per_image(model, counts)
+    for h in hooks:
+        h.remove()
+    root = type(model).__name__
+    return [{"layer": name, "output": shapes[name], "params": count_params(m),
+             "flops": int(sum(counts[f"{root}.{name}"].values()))} for name, m in layers]

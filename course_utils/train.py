@@ -7,15 +7,14 @@ a linear warm-up then linear decay, channels_last tensors, and bf16 autocast on 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
-from . import data as cdata
-from . import losses, models
+from . import data, losses
 
 
 @dataclass
@@ -31,10 +30,8 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
 
 
-# The two recipes the course uses. Students take about a quarter of the teacher's learning rate:
-# the distillation loss at high T has early gradients several times larger than cross-entropy's,
-# and at batch 1024 it diverged at lr 1.5 (30% vs 52% for hard labels, CPU, 10k subset) and was
-# unstable at 0.75 on the full set (H100: soft labels only at T=4 reached 68% vs 83% for hard labels).
+# The course's two recipes. Students take a quarter of the teacher's learning rate: the distillation
+# loss at high T has larger early gradients than cross-entropy's (bench/README.md).
 TEACHER_RECIPE = TrainConfig(epochs=18, lr=1.5)
 STUDENT_RECIPE = TrainConfig(epochs=10, lr=0.4)
 
@@ -58,59 +55,6 @@ class History:
     def images_per_second(self) -> float:
         """Training throughput: images actually trained on per second of training."""
         return self.images_seen / self.train_seconds if self.train_seconds else 0.0
-
-
-class CachedTeacher:
-    """A frozen teacher that remembers its logits for a stream of batches and replays them.
-
-    Runs that use loaders with the same seed see the same batches in the same order, so the
-    teacher's answers repeat exactly; this pays the teacher's forward pass once instead of once per
-    run. Call rewind() before each run. A cheap signature of every batch is checked, and rewind()
-    raises when the last run fed batches other than the cached ones.
-    """
-
-    def __init__(self, teacher: nn.Module):
-        self.teacher = teacher.eval()
-        self.logits: list[torch.Tensor] = []  # one (B, C) float32 tensor per batch, in order
-        self.signatures: list[torch.Tensor] = []
-        self.position = 0
-        self.mismatches = None  # a device tensor: compared without a host sync every step
-
-    @staticmethod
-    def _signature(x: torch.Tensor) -> torch.Tensor:
-        return x.float().flatten(1)[:, ::7].sum(1)  # (B,)
-
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        sig = self._signature(x)
-        if self.position < len(self.logits):
-            stored = self.signatures[self.position]
-            bad = (stored.shape != sig.shape) or None
-            if bad is None:
-                diff = (~torch.isclose(stored, sig, rtol=1e-4, atol=1e-3)).sum()
-                self.mismatches = diff if self.mismatches is None else self.mismatches + diff
-            else:
-                self.mismatches = torch.tensor(1)
-            out = self.logits[self.position]
-        else:
-            out = self.teacher(x).float()
-            self.logits.append(out)
-            self.signatures.append(sig)
-        self.position += 1
-        return out
-
-    def eval(self) -> "CachedTeacher":
-        self.teacher.eval()
-        return self
-
-    def rewind(self) -> None:
-        """Back to the first batch; raises if the last run's batches differed from the cached ones."""
-        bad = 0 if self.mismatches is None else int(self.mismatches)
-        self.position, self.mismatches = 0, None
-        if bad:
-            raise RuntimeError(f"CachedTeacher replayed logits for {bad} examples that differed from the ones it "
-                               "cached: give every run a loader with the same seed, batch size and data, "
-                               "or use a fresh CachedTeacher.")
 
 
 def _param_groups(model: nn.Module, cfg: TrainConfig, lr: float, decay: float) -> list[dict]:
@@ -152,12 +96,12 @@ def _autocast(device: torch.device, amp: bool):
     return contextlib.nullcontext()
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig | None = None,
+def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | None = None,
         teacher: nn.Module | None = None, eval_data: tuple | None = None, verbose: str | bool = "epoch",
         **overrides) -> History:
     """Train `model` on `loader` and return its History: notebook 03's loop, plus timing and a record.
@@ -174,7 +118,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
         cfg = TrainConfig(**{**cfg.__dict__, **overrides})
     loss_fn = loss_fn or losses.hard_loss
     device = loader.images.device
-    model.to(device, memory_format=cdata.MEMORY_FORMAT)  # channels_last: faster convolutions
+    model.to(device, memory_format=data.MEMORY_FORMAT)  # channels_last: faster convolutions
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
     whiten_bias = None
@@ -194,7 +138,6 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
     hist, step, seconds = History(), 0, 0.0
     bar = None
     if verbose == "bar":
-        from tqdm.auto import tqdm
         bar = tqdm(total=total, leave=False)
     checks = losses.fast_checks() if device.type == "cuda" else contextlib.nullcontext()
     epoch = 0
@@ -203,7 +146,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
             model.train()
             if whiten_bias is not None:
                 whiten_bias.requires_grad_(epoch < cfg.whiten_bias_epochs)
-            _sync(device)
+            sync(device)
             t0 = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device)
@@ -229,7 +172,7 @@ def fit(model: nn.Module, loader: cdata.Loader, loss_fn=None, cfg: TrainConfig |
                 correct += (out.detach().argmax(-1) == target).sum()
                 if bar is not None:
                     bar.update(1)
-            _sync(device)
+            sync(device)
             seconds += time.perf_counter() - t0
             epoch += 1
             mean_loss = loss_sum.item() / max(seen, 1)
@@ -269,7 +212,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, tta:
     model.eval()
     outs = []
     for i in range(0, len(images), batch_size):
-        x = cdata.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=cdata.MEMORY_FORMAT)
+        x = data.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=data.MEMORY_FORMAT)
         with _autocast(device, True):
             z = model(x).float()
             if tta:
@@ -284,39 +227,3 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, tta: 
     """Top-1 accuracy in [0, 1] on uint8 images; tta=True uses flip test-time augmentation."""
     logits = predict(model, images, batch_size=batch_size, tta=tta)
     return (logits.argmax(-1) == labels.to(logits.device)).float().mean().item()
-
-
-def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Share of positions where two label tensors (N,) agree."""
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"agreement() compares two label tensors of the same length, got {tuple(a.shape)} "
-                         f"and {tuple(b.shape)}.")
-    return (a.cpu() == b.cpu()).float().mean().item()
-
-
-def copied_errors(student_pred: torch.Tensor, teacher_pred: torch.Tensor, labels: torch.Tensor) -> dict:
-    """On the images the teacher gets wrong: how often the student gives the same wrong answer,
-    how often it is right, and how many such images there are."""
-    s, t, y = student_pred.cpu(), teacher_pred.cpu(), labels.cpu()
-    wrong = t != y
-    n = int(wrong.sum())
-    if n == 0:
-        return {"n": 0, "same_mistake": math.nan, "student_right": math.nan}
-    return {"n": n, "same_mistake": (s[wrong] == t[wrong]).float().mean().item(),
-            "student_right": (s[wrong] == y[wrong]).float().mean().item()}
-
-
-@torch.no_grad()
-def throughput(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, repeats: int = 3) -> float:
-    """Inference images per second on the model's device (after one warm-up pass; best of `repeats`)."""
-    device = next(model.parameters()).device
-    images = images.to(device)
-    predict(model, images[:batch_size], batch_size)  # warm-up: kernels, autotuning, allocator
-    best = float("inf")
-    for _ in range(repeats):
-        _sync(device)
-        t0 = time.perf_counter()
-        predict(model, images, batch_size)
-        _sync(device)
-        best = min(best, time.perf_counter() - t0)
-    return len(images) / best

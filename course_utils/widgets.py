@@ -15,7 +15,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
 
-from . import plots
+from . import plots, temperature
 from .data import CLASSES
 
 
@@ -45,8 +45,8 @@ def _plot_image() -> W.Image:
 class TemperatureExplorer(W.VBox):
     """Sliders for T and for each class's logit, a preset picker; draws plots.plot_temperature."""
 
-    def __init__(self, presets: dict | None = None, classes=plots.ANIMALS, T: float = 1.0):
-        presets = presets or plots.TEMPERATURE_PRESETS
+    def __init__(self, presets: dict | None = None, classes=temperature.ANIMALS, T: float = 1.0):
+        presets = presets or temperature.TEMPERATURE_PRESETS
         self.classes = tuple(classes)
         self.presets = presets
         first = next(iter(presets.values()))
@@ -84,7 +84,7 @@ class TemperatureExplorer(W.VBox):
 
     def redraw(self) -> None:
         z = [w.value for w in self.logits]
-        s = plots.temperature_summary(z, self.T.value)
+        s = temperature.temperature_summary(z, self.T.value)
         self.image.value = figure_png(plots.plot_temperature(z, self.T.value, self.classes))
         order = sorted(range(len(z)), key=lambda i: -s["probs"][i])
         self.readout.value = (
@@ -108,7 +108,7 @@ class TeacherExplorer(W.VBox):
         self.classes = tuple(classes)
         options = []
         for i in [int(i) for i in choices]:
-            p = plots.soft_labels(self.logits[i], [1.0])[0]
+            p = temperature.soft_labels(self.logits[i], [1.0])[0]
             top = p.topk(2)
             options.append((f"#{i} {self.classes[int(self.labels[i])]}: teacher says "
                             f"{self.classes[int(top.indices[0])]} {top.values[0]:.2f}, "

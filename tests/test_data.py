@@ -29,8 +29,8 @@ def test_decoded_tensors_are_cached_and_the_cache_notices_changes(tiny_root, mon
     cache = tiny_root / "cache" / f"cifar10-folder-{data.FOLDER_DIR}.pt"
     assert cache.exists()
     calls = []
-    real = data._decode_folder
-    monkeypatch.setattr(data, "_decode_folder", lambda files: calls.append(1) or real(files))
+    real = data._decode
+    monkeypatch.setattr(data, "_decode", lambda path: calls.append(1) or real(path))
     load_tiny(tiny_root)
     assert calls == []  # served from the cache
     img = tiny_root / data.FOLDER_DIR / "train" / "cat" / "0000.png"
@@ -110,9 +110,9 @@ def test_balanced_subset(tiny_root):
         d.subset(train_per_class=7)
 
 
-def test_holdout_sets_a_balanced_validation_split_aside(tiny_root):
+def test_set_aside_takes_a_balanced_validation_split_out(tiny_root):
     d = load_tiny(tiny_root)
-    rest, val_x, val_y = d.holdout(per_class=2, seed=1)
+    rest, val_x, val_y = d.set_aside("train", per_class=2, seed=1)
     assert len(rest.train_images) == 40 and len(val_x) == 20
     assert torch.equal(torch.bincount(val_y), torch.full((10,), 2))
     train_set = {bytes(x.numpy()) for x in rest.train_images}
@@ -180,3 +180,8 @@ def test_real_cifar10_is_complete_and_balanced(cifar):
     assert torch.equal(torch.bincount(cifar.test_labels), torch.full((10,), 1000))
     q = cifar.subset(train_per_class=100, test_per_class=10)
     assert torch.equal(torch.bincount(q.train_labels), torch.full((10,), 100))
+
+
+def test_first_per_class():
+    assert data.first_per_class(torch.tensor([1, 0, 1, 0, 2])).tolist() == [1, 0, 4]
+    assert data.first_per_class(torch.tensor([1, 0, 1, 0, 2]), per_class=2).tolist() == [1, 3, 0, 2, 4]

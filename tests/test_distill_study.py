@@ -1,8 +1,11 @@
 """Notebook 03's study: a clean split, paired students, controls that change one thing each."""
+import functools
 
+import pytest
 import torch
 
-from course_utils import data, distill_study, losses, models, train
+from course_utils import config, data, distill_study, losses, models, train
+from test_train import Spy, toy_data
 
 
 def tiny_cifar(per_class_train=6, per_class_test=8, seed=0):
@@ -35,7 +38,7 @@ def test_a_seeds_students_start_alike_and_only_the_targets_differ():
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     assert not torch.equal(a.head.weight, c.head.weight)
     teacher = models.make_teacher(whiten_with=labelled.train_images).eval()
-    cache = train.CachedTeacher(teacher)
+    cache = distill_study.CachedTeacher(teacher)
     weights = {}
     for arm in distill_study.ARMS:
         student, history = distill_study.train_arm(arm, 0, labelled, STUDY, 0.3, cache)
@@ -72,3 +75,48 @@ def test_get_study_reads_the_chosen_learning_rates(tmp_path, monkeypatch):
     assert study.lr == {"hard": 3.0, "blended": 6.0, "label smoothing": distill_study.DEFAULT_LR,
                         "shuffled teacher": distill_study.DEFAULT_LR}
     assert distill_study.STUDIES["quick"].lr == {}  # the shared definition is left as it was
+
+
+def test_smoothing_for_entropy_inverts_the_entropy_of_smoothed_labels():
+    for eps in (0.0, 0.1, 0.5, 0.85):
+        target = torch.full((10,), eps / 10, dtype=torch.float64)
+        target[3] += 1 - eps
+        assert distill_study.smoothing_for_entropy(losses.entropy(target).item()) == pytest.approx(eps, abs=1e-9)
+    with pytest.raises(ValueError, match=r"target_entropy must lie in \[0, log\(10\)"):
+        distill_study.smoothing_for_entropy(3.0)
+
+
+def test_shuffle_wrong_classes_keeps_the_top_and_the_softness_but_moves_the_rest():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(500, 10, generator=g, dtype=torch.float64) * 3
+    s = distill_study.shuffle_wrong_classes(z, torch.Generator().manual_seed(1))
+    assert torch.equal(s.argmax(1), z.argmax(1))  # the top class stays
+    assert torch.equal(s.sort(1).values, z.sort(1).values)  # the same values: the same softness at every T
+    for T in (1.0, 4.0):
+        assert torch.allclose(losses.entropy(losses.softmax_with_temperature(s, T)),
+                              losses.entropy(losses.softmax_with_temperature(z, T)))
+    second = z.topk(2, 1).indices[:, 1]
+    assert (s.topk(2, 1).indices[:, 1] == second).double().mean() < 0.2  # the second choice moved (chance: 1/9)
+    again = distill_study.shuffle_wrong_classes(z, torch.Generator().manual_seed(1))
+    assert torch.equal(s, again)  # seeded: repeatable
+
+
+def test_cached_teacher_replays_exactly_and_catches_other_batches():
+    x, y = toy_data(64)
+    teacher = Spy()
+    cached = distill_study.CachedTeacher(teacher)
+    kd = functools.partial(losses.distillation_loss, T=2.0, alpha=0.5)
+    results = []
+    for _ in range(2):
+        config.set_seed(0)
+        s = models.make_student(whiten_with=x)
+        cached.rewind()  # each run replays from the first batch
+        train.fit(s, data.Loader(x, y, batch_size=32, seed=1), kd, teacher=cached, epochs=1, verbose=False)
+        results.append(torch.cat([p.detach().flatten() for p in s.parameters()]))
+    assert len(teacher.seen) == 2  # the second run was served from the cache ...
+    assert torch.equal(results[0], results[1])  # ... and trained exactly as the first
+    cached.rewind()
+    train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=32, seed=2), kd, teacher=cached,
+              epochs=1, verbose=False)  # other batches: the cache notices ...
+    with pytest.raises(RuntimeError, match=r"CachedTeacher replayed logits for \d+ examples that differed"):
+        cached.rewind()  # ... and says so when the next run starts

@@ -149,27 +149,3 @@ def test_fast_checks_skip_only_value_checks():
             losses.distillation_loss(S, torch.randn(4, 9), Y)
     with pytest.raises(ValueError, match="non-finite"):
         losses.hard_loss(s, Y)
-
-
-def test_smoothing_for_entropy_inverts_the_entropy_of_smoothed_labels():
-    for eps in (0.0, 0.1, 0.5, 0.85):
-        target = torch.full((10,), eps / 10, dtype=torch.float64)
-        target[3] += 1 - eps
-        assert losses.smoothing_for_entropy(losses.entropy(target).item()) == pytest.approx(eps, abs=1e-9)
-    with pytest.raises(ValueError, match=r"target_entropy must lie in \[0, log\(10\)"):
-        losses.smoothing_for_entropy(3.0)
-
-
-def test_shuffle_wrong_classes_keeps_the_top_and_the_softness_but_moves_the_rest():
-    g = torch.Generator().manual_seed(0)
-    z = torch.randn(500, 10, generator=g, dtype=torch.float64) * 3
-    s = losses.shuffle_wrong_classes(z, torch.Generator().manual_seed(1))
-    assert torch.equal(s.argmax(1), z.argmax(1))  # the top class stays
-    assert torch.equal(s.sort(1).values, z.sort(1).values)  # the same values: the same softness at every T
-    for T in (1.0, 4.0):
-        assert torch.allclose(losses.entropy(losses.softmax_with_temperature(s, T)),
-                              losses.entropy(losses.softmax_with_temperature(z, T)))
-    second = z.topk(2, 1).indices[:, 1]
-    assert (s.topk(2, 1).indices[:, 1] == second).double().mean() < 0.2  # the second choice moved (chance: 1/9)
-    again = losses.shuffle_wrong_classes(z, torch.Generator().manual_seed(1))
-    assert torch.equal(s, again)  # seeded: repeatable

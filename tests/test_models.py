@@ -1,6 +1,6 @@
 import torch
 
-from course_utils import data, models
+from course_utils import checkpoints, data, models
 
 
 def test_shapes_and_sizes():
@@ -26,7 +26,7 @@ def test_layer_table_adds_up():
 
 def test_arch_round_trip():
     s = models.make_student()
-    assert models.from_arch(models.arch(s)).cfg == s.cfg
+    assert checkpoints.from_arch(checkpoints.arch(s)).cfg == s.cfg
 
 
 def test_whitening_decorrelates_patches():
@@ -46,9 +46,25 @@ def test_whitening_decorrelates_patches():
     assert off.abs().max() < 0.05
 
 
-def test_whitening_sample_spreads_over_a_sorted_set():
-    labels = torch.arange(10).repeat_interleave(500)  # class-sorted, as a subset can be
-    images = labels.view(-1, 1, 1, 1).expand(-1, 3, 32, 32).to(torch.uint8)
-    sample = models.whitening_sample(images, n=2000)
-    assert 2000 <= len(sample) <= 2500 and set(sample[:, 0, 0, 0].tolist()) == set(range(10))
-    assert len(models.whitening_sample(images[:300])) == 300  # fewer than n: all of them
+def test_layer_table_names_the_models_own_layers_in_forward_order():
+    rows = models.layer_table(models.make_student())
+    assert [r["layer"] for r in rows] == ["whiten"] + [f"blocks.{i}" for i in range(6)] + ["head"]
+    assert rows[0]["output"] == (24, 31, 31) and rows[-1]["output"] == (10,)
+
+
+def test_make_net_whitens_from_a_spread_of_a_class_sorted_set():
+    # 10 classes, each a different mix of the colour channels, stored class by class (as a subset can be):
+    # the whitening must see every class, so the result matches whitening on a shuffled copy
+    g = torch.Generator().manual_seed(0)
+    base = torch.randint(0, 200, (10, 500, 1, 32, 32), generator=g)
+    mix = torch.linspace(0, 1, 10).view(10, 1, 1, 1, 1)
+    images = torch.cat([base, (base * mix).long(), (base * (1 - mix)).long()], 2).flatten(0, 1).to(torch.uint8)
+    shuffled = images[torch.randperm(len(images), generator=g)]
+
+    def patch_cov(net):
+        out = torch.nn.functional.conv2d(data.normalize(shuffled[:500]), net.whiten.weight[:12])
+        return torch.cov(out.permute(0, 2, 3, 1).reshape(-1, 12).double().T)
+
+    sorted_net, shuffled_net = models.make_student(whiten_with=images), models.make_student(whiten_with=shuffled)
+    assert torch.allclose(torch.linalg.eigvalsh(patch_cov(sorted_net)), torch.linalg.eigvalsh(patch_cov(shuffled_net)),
+                          atol=0.1)

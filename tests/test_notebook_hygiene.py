@@ -28,3 +28,66 @@ def test_main_path_markdown_cells_stay_short(name):
         if c["cell_type"] == "markdown":
             main = re.sub(r"(?s)<details>.*?</details>", "", "".join(c["source"]))
             assert len(main.split()) <= 150, f"cell {i}: {len(main.split())} words outside <details> (at most ~150)"
+
+
+def _load_cleaner():
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "tools" / "clean_notebooks.py"
+    spec = importlib.util.spec_from_file_location("clean_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_notebooks_carry_no_volatile_noise():
+    dirty = _load_cleaner().dirty()
+    assert not dirty, f"run `make tidy`: {[p.name for p in dirty]} store execution counts, timings or widget state"
+
+
+def test_cleaning_drops_noise_keeps_outputs_and_is_idempotent(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    widget = {"model_id": "0123abcd", "version_major": 2, "version_minor": 0}
+    warning = "/tmp/x.py:3: UserWarning: the cache is stale\n  warnings.warn(msg)\n"
+    tqdm = "\r  0%|          | 0/40 [00:00<?, ?it/s]\r 45%|████▌     | 18/40 [00:02<00:02, 8.91it/s]\n"
+    code = new_code_cell("train()", execution_count=7, metadata={
+        "tags": ["keep-me"], "ExecuteTime": {"end_time": "2026-11-30T16:41:19Z"}, "collapsed": False,
+        "execution": {"iopub.status.idle": "2026-11-30T16:41:23Z"}, "jupyter": {"outputs_hidden": False}})
+    code.outputs = [
+        new_output("stream", name="stdout", text="epoch 1: loss 0.52\n"),
+        new_output("stream", name="stdout", text="epoch 2: loss 0.41\n"),  # the same stream, split by timing
+        new_output("stream", name="stderr", text=tqdm),
+        new_output("stream", name="stderr", text=warning),
+        new_output("display_data", data={"application/vnd.jupyter.widget-view+json": widget,
+                                         "text/plain": "HBox(children=(FloatProgress(value=0.0),))"}),
+        new_output("execute_result", data={"text/plain": "0.91", "image/png": "iVBORw0KGgo="}, execution_count=7),
+    ]
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), code], metadata={
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"},
+        "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {"0123abcd": {}}}}})
+    path = tmp_path / "noisy.ipynb"
+    nbformat.write(nb, path)
+    ids = [c.id for c in nb.cells]
+
+    cleaner = _load_cleaner()
+    assert cleaner.main(["--check", str(path)]) == 1
+    assert cleaner.main([str(path)]) == 0
+    once = path.read_text(encoding="utf-8")
+    assert cleaner.main(["--check", str(path)]) == 0 and cleaner.dirty([tmp_path]) == []
+    assert cleaner.main([str(path)]) == 0 and path.read_text(encoding="utf-8") == once  # idempotent
+    assert once.endswith("}\n") and "\n \"cells\": [" in once  # Jupyter's own layout (indent 1)
+
+    clean = json.loads(once)
+    assert clean["metadata"] == {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                                 "language_info": {"name": "python"}}
+    assert [c["id"] for c in clean["cells"]] == ids
+    cell = clean["cells"][1]
+    assert cell["metadata"] == {"tags": ["keep-me"]} and cell["execution_count"] is None
+    stdout, stderr, display, result = cell["outputs"]
+    assert "".join(stdout["text"]) == "epoch 1: loss 0.52\nepoch 2: loss 0.41\n"  # one stream, one output
+    assert stderr["name"] == "stderr" and "".join(stderr["text"]) == warning
+    assert display["data"] == {"text/plain": ["HBox(children=(FloatProgress(value=0.0),))"]}
+    assert result["execution_count"] is None
+    assert result["data"] == {"text/plain": ["0.91"], "image/png": "iVBORw0KGgo="}

@@ -69,27 +69,6 @@ def test_teacher_sees_the_students_augmented_batch_in_eval_mode_without_grad():
     assert all(p.grad is None for p in teacher.parameters())
 
 
-def test_cached_teacher_replays_exactly_and_catches_other_batches():
-    x, y = toy_data(64)
-    teacher = Spy()
-    cached = train.CachedTeacher(teacher)
-    kd = functools.partial(losses.distillation_loss, T=2.0, alpha=0.5)
-    results = []
-    for _ in range(2):
-        config.set_seed(0)
-        s = models.make_student(whiten_with=x)
-        cached.rewind()  # each run replays from the first batch
-        train.fit(s, data.Loader(x, y, batch_size=32, seed=1), kd, teacher=cached, epochs=1, verbose=False)
-        results.append(torch.cat([p.detach().flatten() for p in s.parameters()]))
-    assert len(teacher.seen) == 2  # the second run was served from the cache ...
-    assert torch.equal(results[0], results[1])  # ... and trained exactly as the first
-    cached.rewind()
-    train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=32, seed=2), kd, teacher=cached,
-              epochs=1, verbose=False)  # other batches: the cache notices ...
-    with pytest.raises(RuntimeError, match=r"CachedTeacher replayed logits for \d+ examples that differed"):
-        cached.rewind()  # ... and says so when the next run starts
-
-
 def test_soft_targets_flow_through_the_same_loop():
     x, y = toy_data()
     probs = torch.nn.functional.one_hot(y, 10).float() * 0.9 + 0.01
@@ -146,11 +125,6 @@ def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=32), epochs=2, verbose="epoch")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1")
-
-
-def test_throughput_is_positive_images_per_second():
-    x, _ = toy_data(64)
-    assert train.throughput(models.make_student(), x, batch_size=32, repeats=1) > 0
 
 
 # notebook 03's distillation loop, copied from the notebook as the learner reads it (tqdm left out)

@@ -1,12 +1,17 @@
-"""Every figure the notebooks show, as functions that return a matplotlib Figure (or numbers).
-
-Widgets (course_utils.widgets) are thin shells over these functions; the functions are tested.
-One submodule per part of the course, all reachable as `plots.<name>`:
+"""Every figure the notebooks show, as functions that return a matplotlib Figure; they only draw
+(the numbers they show are computed in course_utils.temperature, metrics, stats, ...).
+course_utils.widgets wraps some of them in sliders. One submodule per part of the course:
 
 - `common`: image grids, training curves, confusion matrix, top-k gallery, heatmap, paired bars (00, 02, 03)
 - `temperature`: soft labels, temperature, why T^2, a real teacher's soft labels (01)
 - `blackbox`: query-budget curves, grouped bars, the teacher cap (04)
 """
-from .blackbox import *  # noqa: F401,F403
-from .common import *  # noqa: F401,F403
-from .temperature import *  # noqa: F401,F403
+from .blackbox import plot_budget_curves, plot_grouped, plot_teacher_cap
+from .common import heatmap, image_grid, paired_bars, plot_confusion, plot_history, topk_gallery
+from .temperature import (plot_class_similarity, plot_gradient_norms, plot_hard_vs_soft, plot_high_temperature_limit,
+                          plot_teacher_at_T, plot_teacher_soft_labels, plot_temperature)
+
+__all__ = ["plot_budget_curves", "plot_grouped", "plot_teacher_cap", "heatmap", "image_grid", "paired_bars",
+           "plot_confusion", "plot_history", "topk_gallery", "plot_class_similarity", "plot_gradient_norms",
+           "plot_hard_vs_soft", "plot_high_temperature_limit", "plot_teacher_at_T", "plot_teacher_soft_labels",
+           "plot_temperature"]

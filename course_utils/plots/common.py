@@ -13,7 +13,7 @@ from ..data import CLASSES
 from ..stats import excludes_zero
 
 
-def _img(t: torch.Tensor) -> np.ndarray:
+def as_hwc(t: torch.Tensor) -> np.ndarray:
     """uint8 (3, H, W) -> (H, W, 3) for imshow."""
     return t.detach().cpu().permute(1, 2, 0).numpy()
 
@@ -28,19 +28,13 @@ def image_grid(images: torch.Tensor, labels=None, classes=CLASSES, ncols: int = 
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(_img(images[i]))
+            ax.imshow(as_hwc(images[i]))
             if labels is not None:
                 ax.set_title(classes[int(labels[i])], fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def one_per_class(images: torch.Tensor, labels: torch.Tensor, per_class: int = 1) -> torch.Tensor:
-    """Indices of the first `per_class` images of every class, class by class."""
-    labels = labels.cpu()
-    return torch.cat([torch.nonzero(labels == c).flatten()[:per_class] for c in range(int(labels.max()) + 1)])
 
 
 def plot_history(histories: dict, title: str = "training"):
@@ -60,12 +54,6 @@ def plot_history(histories: dict, title: str = "training"):
     a2.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def confusion(pred: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Counts (true class, predicted class), shape (C, C)."""
-    idx = labels.cpu().long() * num_classes + pred.cpu().long()
-    return torch.bincount(idx, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
 def plot_confusion(cm: torch.Tensor, classes=CLASSES, title: str = "confusion matrix (row-normalised, %)"):
@@ -107,7 +95,7 @@ def topk_gallery(images: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor
         if i >= n:
             ax_bar.axis("off")
             continue
-        ax_img.imshow(_img(images[i]))
+        ax_img.imshow(as_hwc(images[i]))
         p, c = probs[i].cpu().topk(k)
         colors = ["tab:green" if int(ci) == int(labels[i]) else "tab:gray" for ci in c]
         ax_bar.barh(range(k)[::-1], p.numpy(), color=colors)

@@ -1,4 +1,4 @@
-"""Notebook 01's pure functions (course_utils.plots, section 'notebook 01'), its widgets and its checkers."""
+"""Notebook 01: the maths of soft labels and temperature (course_utils.temperature), its figures, widgets and checkers."""
 import math
 
 import matplotlib
@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import checks, losses, plots  # noqa: E402
+from course_utils import checks, losses, plots, temperature  # noqa: E402
 
-DOG = plots.logits_from_probs(plots.DOG_PHOTO_PROBS)
+DOG = temperature.logits_from_probs(temperature.DOG_PHOTO_PROBS)
 
 
 def ref_softmax(z, T):  # float64, from the formula p_i = exp(z_i / T) / sum_j exp(z_j / T)
@@ -28,38 +28,38 @@ def no_open_figures():
 # ----------------------------------------------------------------------------- soft labels and temperature
 
 def test_logits_from_probs_recovers_the_probabilities_and_is_centred():
-    assert plots.soft_labels(DOG, [1.0])[0].tolist() == pytest.approx(plots.DOG_PHOTO_PROBS, abs=1e-12)
+    assert temperature.soft_labels(DOG, [1.0])[0].tolist() == pytest.approx(temperature.DOG_PHOTO_PROBS, abs=1e-12)
     assert DOG.mean().item() == pytest.approx(0, abs=1e-12)
 
 
 @pytest.mark.parametrize("bad", [[0.5, 0.6], [1.0, 0.0], [[0.5, 0.5]]])
 def test_logits_from_probs_rejects_non_distributions(bad):
     with pytest.raises(ValueError, match="positive probabilities summing to 1"):
-        plots.logits_from_probs(bad)
+        temperature.logits_from_probs(bad)
 
 
 def test_presets_match_the_classes_and_the_dog_preset_rounds_to_the_story():
-    for name, z in plots.TEMPERATURE_PRESETS.items():
-        assert len(z) == len(plots.ANIMALS), name
-    p = plots.soft_labels(plots.TEMPERATURE_PRESETS["a dog photo (confident teacher)"], [1.0])[0]
+    for name, z in temperature.TEMPERATURE_PRESETS.items():
+        assert len(z) == len(temperature.ANIMALS), name
+    p = temperature.soft_labels(temperature.TEMPERATURE_PRESETS["a dog photo (confident teacher)"], [1.0])[0]
     assert [f"{v:.3f}" for v in p.tolist()] == ["0.900", "0.080", "0.019", "0.001", "0.000"]
 
 
 @pytest.mark.parametrize("T", [0.3, 1.0, 2.0, 7.5])
 def test_soft_labels_match_the_formula(T):
     z = [1.5, -0.2, 0.7, 3.0]
-    assert plots.soft_labels(z, [T])[0].tolist() == pytest.approx(ref_softmax(z, T), rel=1e-12)
+    assert temperature.soft_labels(z, [T])[0].tolist() == pytest.approx(ref_softmax(z, T), rel=1e-12)
 
 
 def test_soft_labels_rejects_bad_logits_and_temperatures():
     with pytest.raises(ValueError, match="1-D list of at least 2"):
-        plots.soft_labels([[1.0, 2.0]], [1.0])
+        temperature.soft_labels([[1.0, 2.0]], [1.0])
     with pytest.raises(ValueError, match="temperature T must be"):
-        plots.soft_labels([1.0, 2.0], [0.0])
+        temperature.soft_labels([1.0, 2.0], [0.0])
 
 
 def test_temperature_limits_argmax_and_uniform():
-    cold, hot = plots.temperature_summary(DOG, 0.01), plots.temperature_summary(DOG, 1e4)
+    cold, hot = temperature.temperature_summary(DOG, 0.01), temperature.temperature_summary(DOG, 1e4)
     assert cold["probs"][0] == pytest.approx(1.0) and cold["entropy"] < 1e-6 and cold["argmax"] == 0
     assert hot["probs"] == pytest.approx([0.2] * 5, abs=1e-3)
     assert hot["entropy"] == pytest.approx(math.log(5), abs=1e-5) and hot["max_entropy"] == pytest.approx(math.log(5))
@@ -67,23 +67,24 @@ def test_temperature_limits_argmax_and_uniform():
 
 def test_entropy_rises_with_T_and_ratio_follows_the_formula():
     Ts = [0.2, 0.5, 1, 2, 5, 20]
-    H = [plots.temperature_summary(DOG, T)["entropy"] for T in Ts]
+    H = [temperature.temperature_summary(DOG, T)["entropy"] for T in Ts]
     assert all(a < b for a, b in zip(H, H[1:]))
     for T in Ts:  # 2nd and 3rd most probable: wolf and fox; their ratio is exp((z_wolf - z_fox) / T)
-        r = plots.temperature_summary(DOG, T)["ratio_2_3"]
+        r = temperature.temperature_summary(DOG, T)["ratio_2_3"]
         assert r == pytest.approx(math.exp((DOG[1] - DOG[2]).item() / T), rel=1e-9)
 
 
 def test_summary_is_invariant_to_adding_a_constant_to_every_logit():
-    a, b = plots.temperature_summary(DOG, 3.0), plots.temperature_summary(DOG + 5.0, 3.0)
+    a, b = temperature.temperature_summary(DOG, 3.0), temperature.temperature_summary(DOG + 5.0, 3.0)
     assert a["probs"] == pytest.approx(b["probs"], rel=1e-12) and a["entropy"] == pytest.approx(b["entropy"])
 
 
 @pytest.mark.parametrize("T", [0.1, 1.0, 20.0])
 def test_plot_temperature_draws_bars_and_curves(T):
     fig = plots.plot_temperature(DOG, T)
-    assert len(fig.axes) == 3
-    assert len(fig.axes[0].patches) == 2 * len(plots.ANIMALS)  # bars at T and the T = 1 outlines
+    heights = [p.get_height() for p in fig.axes[0].patches]  # bars at T, then the T = 1 outlines
+    assert heights[:5] == pytest.approx(temperature.soft_labels(DOG, [T])[0].tolist(), abs=1e-9)
+    assert heights[5:] == pytest.approx(temperature.soft_labels(DOG, [1.0])[0].tolist(), abs=1e-9)
     assert f"T = {T:.2f}" in fig.axes[0].get_title()
 
 
@@ -105,13 +106,13 @@ TT = torch.tensor([[4.0, 1.0, 0.0, -2.0, -3.0], [0.0, 0.0, 1.0, 2.0, -1.0]], dty
 
 
 def test_gradients_match_the_formulas():
-    g = plots.temperature_gradients(S, TT, [0.5, 1, 2, 4, 8, 16, 64])
+    g = temperature.temperature_gradients(S, TT, [0.5, 1, 2, 4, 8, 16, 64])
     assert g["max_error"].max() < 1e-12  # autograd == (q - p) / T and T (q - p), over B
     assert g["soft"] == pytest.approx(g["kl"] * g["T"] ** 2, rel=1e-10)
 
 
 def test_soft_gradient_levels_off_while_kl_gradient_falls_like_one_over_T_squared():
-    g = plots.temperature_gradients(S, TT, [16, 32, 64, 128])
+    g = temperature.temperature_gradients(S, TT, [16, 32, 64, 128])
     assert g["kl"][:-1] / g["kl"][1:] == pytest.approx([4, 4, 4], rel=0.02)
     assert g["soft"][-1] == pytest.approx(g["limit"], rel=5e-3)  # the gap shrinks like 1/T
     d = (S - S.mean(1, keepdim=True)) - (TT - TT.mean(1, keepdim=True))
@@ -119,18 +120,18 @@ def test_soft_gradient_levels_off_while_kl_gradient_falls_like_one_over_T_square
 
 
 def test_gradients_accept_a_single_example():
-    g = plots.temperature_gradients(S[0], TT[0], [1.0, 3.0])
+    g = temperature.temperature_gradients(S[0], TT[0], [1.0, 3.0])
     assert g["max_error"].max() < 1e-12 and g["T"].tolist() == [1.0, 3.0]
 
 
 def test_hard_gradient_norm_matches_autograd():
     s = S[0].clone().requires_grad_(True)
     (g,) = torch.autograd.grad(losses.hard_loss(s[None], torch.tensor([3])), s)
-    assert plots.hard_gradient_norm(S[0], 3) == pytest.approx(g.norm().item(), rel=1e-12)
+    assert temperature.hard_gradient_norm(S[0], 3) == pytest.approx(g.norm().item(), rel=1e-12)
 
 
 def test_high_temperature_limit_is_logit_matching():
-    lim = plots.high_temperature_limit(S, TT, [1, 10, 100, 1000])
+    lim = temperature.high_temperature_limit(S, TT, [1, 10, 100, 1000])
     d = (S - S.mean(1, keepdim=True)) - (TT - TT.mean(1, keepdim=True))
     assert lim["mse"][0] == pytest.approx((d ** 2).sum(1).mean().item() / 10)
     assert abs(lim["ratio"][-1] - 1) < 1e-3 and abs(lim["ratio"][-2] - 1) < 1e-2
@@ -138,15 +139,18 @@ def test_high_temperature_limit_is_logit_matching():
 
 
 def test_gradient_and_limit_figures():
-    fig = plots.plot_gradient_norms(plots.temperature_gradients(S, TT, [1, 2, 4]), hard_norm=0.5)
-    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 5
-    fig = plots.plot_high_temperature_limit(plots.high_temperature_limit(S, TT, [1, 10]))
-    assert len(fig.axes) == 2
+    grads = temperature.temperature_gradients(S, TT, [1, 2, 4])
+    fig = plots.plot_gradient_norms(grads, hard_norm=0.5)
+    ys = [list(line.get_ydata()) for line in fig.axes[0].lines]
+    assert list(grads["kl"]) in ys and list(grads["soft"]) in ys  # both norms are drawn, as computed
+    limit = temperature.high_temperature_limit(S, TT, [1, 10])
+    fig = plots.plot_high_temperature_limit(limit)
+    assert list(fig.axes[1].lines[0].get_ydata()) == list(limit["ratio"])
 
 
 def test_gradient_figure_labels_a_norm_and_ticks_the_data_temperatures():
     Ts = [1, 2, 4, 8, 16, 32]
-    fig = plots.plot_gradient_norms(plots.temperature_gradients(S, TT, Ts), hard_norm=0.5)
+    fig = plots.plot_gradient_norms(temperature.temperature_gradients(S, TT, Ts), hard_norm=0.5)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "‖∇ CE(s, y)‖ (hard term): 0.50" in labels  # a gradient norm, not the loss
@@ -168,7 +172,7 @@ def fake_teacher(n=20, C=10, seed=0):
 def test_hesitant_examples_pick_correct_answers_with_the_strongest_runner_up():
     _, logits, labels = fake_teacher(40)
     probs = logits.softmax(1)
-    idx = plots.hesitant_examples(probs, labels, per_class=1)
+    idx = temperature.hesitant_examples(probs, labels, per_class=1)
     assert len(idx) == 10
     for i in idx.tolist():
         c = int(labels[i])
@@ -179,7 +183,7 @@ def test_hesitant_examples_pick_correct_answers_with_the_strongest_runner_up():
 
 def test_class_similarity_rows_are_mean_soft_labels():
     _, logits, labels = fake_teacher(40)
-    sim = plots.class_similarity(logits.softmax(1), labels)
+    sim = temperature.class_similarity(logits.softmax(1), labels)
     assert sim.shape == (10, 10) and sim.sum(1).tolist() == pytest.approx([1.0] * 10)
     assert sim[3].tolist() == pytest.approx(logits.softmax(1)[labels == 3].double().mean(0).tolist())
     assert len(plots.plot_class_similarity(sim, T=4).axes) == 2  # the heatmap and its colour bar
@@ -188,7 +192,9 @@ def test_class_similarity_rows_are_mean_soft_labels():
 def test_teacher_figures():
     images, logits, labels = fake_teacher(3)
     fig = plots.plot_teacher_soft_labels(images, logits, labels, Ts=(1, 4, 10))
-    assert len(fig.axes) == 3 * 4
+    widths = sorted(p.get_width() for p in fig.axes[2].patches)  # row 0, T = 4: the softened probabilities
+    want = sorted(temperature.soft_labels(logits[0], [4])[0].tolist())
+    assert widths == pytest.approx(want, abs=1e-6) or widths == pytest.approx([100 * v for v in want], abs=1e-4)
     fig = plots.plot_teacher_at_T(images[0], logits[0], int(labels[0]), 4.0)
     assert "T = 4.00" in fig.axes[1].get_title()
 
@@ -213,7 +219,7 @@ def test_temperature_explorer_presets_set_every_logit_and_draw_once(monkeypatch)
                         lambda *a, **k: calls.append(a) or plt.figure())
     name = "all logits equal"
     ex.preset.value = name
-    assert [w.value for w in ex.logits] == list(plots.TEMPERATURE_PRESETS[name]) and len(calls) == 1
+    assert [w.value for w in ex.logits] == list(temperature.TEMPERATURE_PRESETS[name]) and len(calls) == 1
 
 
 def test_teacher_explorer_redraws_for_picker_and_T():
@@ -297,7 +303,7 @@ def test_soft_gradient_checker(fn, expect, capsys):
 def test_typical_examples_are_right_and_closest_to_the_target_confidence():
     _, logits, labels = fake_teacher(60, seed=3)
     probs = logits.softmax(1)
-    idx = plots.typical_examples(probs, labels, top1=0.9)
+    idx = temperature.typical_examples(probs, labels, top1=0.9)
     conf = probs.max(1).values
     for i in idx.tolist():
         c = int(labels[i])

@@ -1,31 +1,23 @@
-r"""A teacher behind an API: what a closed model exposes, what each answer costs, and how a student
-learns from the answers (black-box distillation).
+r"""A teacher behind an API, the server's side: what a closed model exposes, and what each answer costs.
 
     exposure   what api.query(images) returns for N images            what the student can rebuild
     "logits"   float32 (N, C) raw scores (white-box, for comparison)   everything
     "probs"    float32 (N, C) probabilities, softmax(z)                everything (log p = z - const)
     "top_k"    TopK(classes (N, k) int64, probs (N, k) float32)        the k best; the rest is a guess
     "label"    int64 (N,) the most likely class                        one class, no confidence
-    "text"     list of N sentences: "That looks like a cat."           the label, after parse_text()
+    "text"     list of N sentences: "That looks like a cat."           the label, after copier.parse_text()
 
-The student's side: collect() the answers on a transfer set of unlabelled images, turn them into
-training targets with to_targets() (labels (N,) or probabilities (N, C)), train with train.fit and
-student_loss(), and measure fidelity (agreement with the teacher) beside accuracy (agreement with
-the truth).
+The copier's side (answers -> training targets) is course_utils.copier.
 """
 from __future__ import annotations
 
 import math
-import re
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from . import config
-from . import data as cdata
-from . import losses, models, train
-from .train import agreement, copied_errors  # noqa: F401  (re-exported: notebook 04 measures copies with them)
+from . import data, losses
 
 EXPOSURES = ("logits", "probs", "top_k", "label", "text")
 TEXT_TEMPLATES = (  # the API's phrasings; which one is used depends on the image (deterministically)
@@ -71,7 +63,7 @@ class TeacherAPI:
 
     def __init__(self, model: nn.Module, exposure: str = "label", budget: int = 50_000, k: int = 3,
                  price_per_1k: float = 1.0, decimals: int | None = None, perturb: float = 0.0,
-                 classes: tuple = cdata.CLASSES, secret: int = 0, batch_size: int = 1000):
+                 classes: tuple = data.CLASSES, secret: int = 0, batch_size: int = 1000):
         if exposure not in EXPOSURES:
             raise ValueError(f"unknown exposure {exposure!r}: choose one of {EXPOSURES} "
                              "(from most to least revealing).")
@@ -139,7 +131,7 @@ class TeacherAPI:
         out = []
         with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):
             for i in range(0, len(images), self._batch_size):
-                x = cdata.normalize(images[i:i + self._batch_size].to(self._device))
+                x = data.normalize(images[i:i + self._batch_size].to(self._device))
                 out.append(self._model(x).float())
         return torch.cat(out)
 
@@ -162,8 +154,6 @@ class TeacherAPI:
         return answers
 
 
-# ---------------------------------------------------------------------- the server's formatting
-
 _HASH_WEIGHTS: dict = {}
 
 
@@ -179,7 +169,7 @@ def image_hash(images: torch.Tensor, secret: int = 0, batch_size: int = 1000) ->
 
 
 def expose(logits: torch.Tensor, hashes: torch.Tensor, exposure: str, k: int = 3, decimals: int | None = None,
-           perturb: float = 0.0, classes: tuple = cdata.CLASSES):
+           perturb: float = 0.0, classes: tuple = data.CLASSES):
     """Format a teacher's logits (N, C) as an API with this `exposure` answers them (what query() returns).
 
     `hashes` (N,) from image_hash() choose, per image, which answers a `perturb` defence falsifies and
@@ -218,178 +208,3 @@ def expose(logits: torch.Tensor, hashes: torch.Tensor, exposure: str, k: int = 3
         return rounded(probs)
     p, c = probs.topk(k, dim=1)  # (N, k) each, best first
     return TopK(classes=c, probs=rounded(p))
-
-
-# ---------------------------------------------------------------------- the student's side
-
-def collect(api: TeacherAPI, images: torch.Tensor, chunk: int = 10_000):
-    """Query `images` in chunks and join the answers; refused whole (BudgetExceeded) if the budget is short."""
-    if isinstance(images, torch.Tensor) and len(images) > api.remaining:
-        raise BudgetExceeded(f"collecting {len(images):,d} answers needs {len(images):,d} queries but only "
-                             f"{api.remaining:,d} remain; nothing was queried.")
-    parts = [api.query(images[i:i + chunk]) for i in range(0, max(len(images), 1), chunk)]
-    return join(parts)
-
-
-def join(parts: list):
-    """Concatenate answers of the same exposure (tensors, TopK pairs or lists of sentences)."""
-    first = parts[0]
-    if isinstance(first, TopK):
-        return TopK(torch.cat([p.classes for p in parts]), torch.cat([p.probs for p in parts]))
-    if isinstance(first, list):
-        return [s for p in parts for s in p]
-    return torch.cat(parts)
-
-
-def take(answers, index):
-    """The answers at `index` (a slice, e.g. slice(0, 1000) for the first 1,000, or an index tensor)."""
-    if isinstance(answers, TopK):
-        return TopK(answers.classes[index], answers.probs[index])
-    if isinstance(answers, list):
-        if isinstance(index, slice):
-            return answers[index]
-        return [answers[int(i)] for i in index]
-    return answers[index]
-
-
-_CLASS_RE: dict = {}
-
-
-def parse_text(sentences: list[str], classes: tuple = cdata.CLASSES) -> torch.Tensor:
-    """Read the class out of each sentence: int64 labels (N,). Raises ValueError on an unreadable answer."""
-    if isinstance(sentences, str):
-        raise TypeError("parse_text() takes a list of sentences; wrap a single one: parse_text([s]).")
-    key = tuple(classes)
-    if key not in _CLASS_RE:  # whole words, any case, an optional plural "s"
-        _CLASS_RE[key] = re.compile(r"\b(" + "|".join(map(re.escape, classes)) + r")s?\b", re.IGNORECASE)
-    pattern, lookup = _CLASS_RE[key], {c.lower(): i for i, c in enumerate(classes)}
-    out = []
-    for i, s in enumerate(sentences):
-        found = {lookup[m.lower()] for m in pattern.findall(s if isinstance(s, str) else "")}
-        if len(found) != 1:
-            what = "no class name" if not found else f"{len(found)} class names ({sorted(classes[j] for j in found)})"
-            raise ValueError(f"could not read answer {i}: {s!r} holds {what}; expected exactly one of {list(classes)}. "
-                             "Fix the parser, or drop this answer (and say so) before training.")
-        out.append(found.pop())
-    return torch.tensor(out, dtype=torch.int64)
-
-
-def to_targets(answers, exposure: str, num_classes: int = 10, T: float = 1.0) -> torch.Tensor:
-    r"""What the student trains on: labels (N,) int64 for "label"/"text", probabilities (N, C) otherwise.
-
-    "logits": softmax(z / T). "probs": renormalised (rounding may break the sum), then softened as
-    p_i^{1/T} / sum_j p_j^{1/T}, which equals softmax(z / T) exactly when nothing was rounded.
-    "top_k": the k shown probabilities where they belong; the hidden mass 1 - sum(shown) spread
-    evenly over the C - k hidden classes (all we know is that each is below the k-th; even spreading
-    is the maximum-entropy guess under that constraint when the mass is small), then softened like probs.
-    """
-    if exposure not in EXPOSURES:
-        raise ValueError(f"unknown exposure {exposure!r}: choose one of {EXPOSURES}.")
-    T = losses._check_T(T)
-    if exposure == "label":
-        if not isinstance(answers, torch.Tensor) or answers.ndim != 1:
-            raise ValueError("'label' answers are a 1-D tensor of class indices, as api.query returns them.")
-        return answers.long().clone()
-    if exposure == "text":
-        if not isinstance(answers, list):
-            raise ValueError("'text' answers are a list of sentences, as api.query returns them.")
-        return parse_text(answers)
-    if exposure == "logits":
-        return losses.softmax_with_temperature(answers.float(), T)
-    if exposure == "top_k":
-        if not isinstance(answers, TopK):
-            raise ValueError("'top_k' answers are a TopK(classes, probs) pair, as api.query returns them.")
-        N, k = answers.classes.shape
-        shown = answers.probs.float().clamp_min(0)  # (N, k)
-        hidden = (1 - shown.sum(1, keepdim=True)).clamp_min(0) / max(num_classes - k, 1)  # (N, 1) per hidden class
-        p = hidden.expand(N, num_classes).clone()  # (N, C)
-        p.scatter_(1, answers.classes, shown)
-    else:
-        if not isinstance(answers, torch.Tensor) or answers.ndim != 2:
-            raise ValueError("'probs' answers are a tensor shaped (N, C), as api.query returns them.")
-        p = answers.float().clamp_min(0)
-    p = p / p.sum(1, keepdim=True).clamp_min(1e-12)  # rounding can make the sum differ from 1
-    if T != 1.0:
-        p = p ** (1.0 / T)
-        p = p / p.sum(1, keepdim=True)
-    return p
-
-
-def student_loss(T: float = 1.0):
-    """loss_fn(student_logits, targets) for train.fit: cross-entropy with labels (N,), or
-    T^2 * CE(targets, softmax(student / T)) with probability targets (N, C) (= T^2 KL + a constant)."""
-    T = losses._check_T(T)
-
-    def loss_fn(student_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if targets.ndim == 1:
-            return losses.hard_loss(student_logits, targets)
-        return T ** 2 * losses.soft_target_loss(student_logits / T, targets)
-
-    return loss_fn
-
-
-# ---------------------------------------------------------------------- the copier's side
-
-def query_stream(num_images: int, n: int, seed: int = 0) -> torch.Tensor:
-    """Positions (n,) of the first n images of a query stream: the copier sends its num_images
-    unlabelled images to the API in one fixed random order (seed), so a budget of b queries buys
-    the first b of them, and a larger budget contains every smaller one."""
-    if not 0 < n <= num_images:
-        raise ValueError(f"A stream of n queries from {num_images:,d} images needs 0 < n <= {num_images:,d}; "
-                         f"got n={n:,d}. Lower the budget, or add images to the transfer set.")
-    return torch.randperm(num_images, generator=torch.Generator().manual_seed(seed))[:n]
-
-
-def steps_for(budget: int, epochs: float, min_steps: int, batch_size: int) -> int:
-    """Training steps of a copy with `budget` answers: `epochs` passes over them at batches of
-    min(batch_size, budget) images, and at least `min_steps` (a small transfer set is seen many times)."""
-    return max(min_steps, math.ceil(epochs * budget / min(batch_size, budget)))
-
-
-def train_copy(images: torch.Tensor, targets: torch.Tensor, seed: int, *, T: float = 1.0,
-               widths=models.STUDENT_WIDTHS, cfg: train.TrainConfig | None = None, batch_size: int = 1024,
-               steps: int | None = None, epochs: float | None = None, **overrides):
-    """Train a copy (a models.Net of `widths`) on (images -> targets) with train.fit and
-    student_loss(T); targets are labels (N,) or probabilities (N, C) from to_targets().
-    Give either `steps` or `epochs` (passes over the images). Copies of one seed start from the same
-    initial weights and see the same batches, whatever their targets, so comparisons between
-    exposures are paired. cfg: a train.TrainConfig (default train.STUDENT_RECIPE); keyword overrides
-    change single fields (for example lr=1.5). Returns (model, train.History)."""
-    if (steps is None) == (epochs is None):
-        raise ValueError(f"train_copy needs exactly one of steps or epochs; got steps={steps}, epochs={epochs}.")
-    loader = cdata.Loader(images, targets, batch_size=min(batch_size, len(images)), seed=seed)
-    config.set_seed(1000 + seed)  # the same initial weights for every copy of this seed
-    net = models.make_net(widths, whiten_with=images).to(images.device)
-    history = train.fit(net, loader, student_loss(T), cfg=cfg or train.STUDENT_RECIPE,
-                        epochs=epochs if epochs is not None else steps / len(loader), verbose=False, **overrides)
-    return net, history
-
-
-# ---------------------------------------------------------------------- measuring the copy
-
-def fidelity(student_pred: torch.Tensor, teacher_pred: torch.Tensor) -> float:
-    """How often the student gives the teacher's answer (top-1 agreement), on held-out images."""
-    return agreement(student_pred, teacher_pred)
-
-
-def synthetic_images(n: int, seed: int = 0, device=None) -> torch.Tensor:
-    """n smooth random colour images, uint8 (n, 3, 32, 32): noise at 4x4, 8x8, 16x16 and 32x32
-    resolution, upsampled and summed with falling weights (no objects, no classes)."""
-    g = torch.Generator().manual_seed(seed)
-    img = torch.zeros(n, 3, 32, 32)
-    for size, weight in ((4, 1.0), (8, 0.5), (16, 0.25), (32, 0.125)):
-        noise = torch.randn(n, 3, size, size, generator=g)
-        img += weight * nn.functional.interpolate(noise, size=32, mode="bilinear", align_corners=False)
-    lo = img.amin(dim=(1, 2, 3), keepdim=True)
-    hi = img.amax(dim=(1, 2, 3), keepdim=True)
-    img = (img - lo) / (hi - lo) * 255  # each image spans the full range
-    return img.round().to(torch.uint8).to(device or "cpu")
-
-
-def at_budget(budgets, values, queries: float) -> float:
-    """A measured curve (values at increasing budgets) read at `queries`, linear in log(queries);
-    clamped to the measured range (below the first budget: the first value; above the last: the last)."""
-    import numpy as np
-
-    b = np.log(np.asarray(budgets, dtype=float))
-    return float(np.interp(np.log(max(float(queries), 1.0)), b, np.asarray(values, dtype=float)))

@@ -1,0 +1,36 @@
+"""What every checker shares: print the verdict and return it, and a few careful comparisons."""
+from __future__ import annotations
+
+import torch
+
+
+def report(ok: bool, message: str) -> bool:
+    print(("Correct! " if ok else "Not yet: ") + message)
+    return ok
+
+
+def percentage(value, what: str) -> bool:
+    """True (after telling the learner) when `value` looks like a percentage where a share in [0, 1] was asked."""
+    if not 1 < float(value) <= 100:
+        return False
+    report(False, f"give {what} as a number between 0 and 1, not a percentage "
+                   f"({float(value):g}% is {float(value) / 100:g}).")
+    return True
+
+
+def close(a, b, tol: float = 1e-5) -> bool:
+    return torch.allclose(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64),
+                          rtol=tol, atol=tol)
+
+
+def call(fn, *args):
+    """fn(*args) as a float64 tensor, or the error message a learner should see."""
+    try:
+        out = fn(*args)
+    except Exception as err:  # the learner's code failed: show the error, not a traceback
+        return None, f"calling your function raised {type(err).__name__}: {err}"
+    if out is None:
+        return None, "your function returned None: write its body and return the result (a torch.Tensor)."
+    if not isinstance(out, torch.Tensor):
+        return None, f"your function should return a torch.Tensor, it returned {type(out).__name__}."
+    return out.detach().double(), None

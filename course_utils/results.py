@@ -1,0 +1,36 @@
+"""Measured figures in and out: a notebook saves what it measured as JSON, and reads committed
+benchmark results (GPU figures, choices made on validation) by code, never by copying numbers into prose."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import config
+
+BENCH_DIR = config.ROOT / "bench" / "results"  # committed benchmark JSON
+
+
+def save(name: str, results: dict) -> Path:
+    """Write a notebook's measured figures to $COURSE_RESULTS_DIR/<name>.json (bench/run_notebooks.py sets
+    it), else data/results/<name>.json, with the profile, device and versions. Values: numbers, strings,
+    lists, dicts."""
+    folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.DATA_DIR / "results"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    machine = {"profile": config.get_profile(), **config.describe()}
+    taken = sorted(set(machine) & set(results))
+    if taken:
+        raise ValueError(f"results.save records {taken} itself (this run's machine and profile); "
+                         f"name your figures differently, e.g. 'teacher_{taken[0]}'.")
+    record = {**machine, **results}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=float))
+    tmp.replace(path)  # atomic: an interrupted write leaves the old file
+    return path
+
+
+def bench(relative: str) -> dict | None:
+    """A committed benchmark result, e.g. bench("h100/03_distill.json"); None when it is not there."""
+    path = BENCH_DIR / relative
+    return json.loads(path.read_text()) if path.exists() else None

@@ -1,0 +1,60 @@
+"""The figures of notebooks 00, 02, 03 and 04 show what they are given."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_utils import metrics, plots, stats, train  # noqa: E402
+
+
+def test_figures_are_built():
+    imgs = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    fig = plots.image_grid(imgs, labels, ncols=3, title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["airplane", "automobile", "bird", "cat", "deer", "dog"]
+    assert (fig.axes[4].images[0].get_array() == imgs[4].permute(1, 2, 0).numpy()).all()  # each image in its place
+    probs = torch.softmax(torch.randn(6, 10, generator=torch.Generator().manual_seed(0)), 1)
+    fig = plots.topk_gallery(imgs, probs, labels, k=3, ncols=2)
+    bars = [p.get_width() for p in fig.axes[1].patches]  # the first image's top-3 probabilities, as bars
+    assert sorted(bars, reverse=True) == pytest.approx(probs[0].topk(3).values.tolist(), abs=1e-6) or \
+        sorted(bars, reverse=True) == pytest.approx((100 * probs[0].topk(3).values).tolist(), abs=1e-4)
+    h = train.History(epoch=[1, 2], train_loss=[2.0, 1.0], train_acc=[0.3, 0.5], test_acc=[0.4, 0.6], seconds=[1, 2])
+    fig = plots.plot_history({"a": h})
+    assert len(fig.axes[1].lines) == 2
+    fig = plots.plot_confusion(metrics.confusion(probs.argmax(1), labels))
+    assert fig.axes[0].get_xlabel() == "predicted"
+    cm = torch.tensor([[8, 2, 0], [1, 9, 0], [0, 0, 10]])
+    img = plots.plot_confusion(cm, classes=["a", "b", "c"]).axes[0].images[0].get_array()
+    assert img.mask[0, 0] and img[0, 1] == 20.0  # colours show the mistakes only: the diagonal is masked
+    fig = plots.heatmap(np.array([[1.0, -2.0], [0.5, 3.0]]), ["a", "b"], ["x", "y"], "X", "Y", "T", center=0.0)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1.0", "-2.0", "0.5", "3.0"]
+    summary = {"kd": stats.paired_summary([0.01, 0.02, 0.015]), "ls": stats.paired_summary([-0.01, 0.0, 0.005])}
+    fig = plots.paired_bars(summary, title="gains")
+    kd_bar, ls_bar = fig.axes[0].patches
+    assert kd_bar.get_fill() and kd_bar.get_hatch() is None  # interval above zero: a filled bar
+    assert ls_bar.get_facecolor()[3] == 0 and ls_bar.get_hatch() == "//"  # interval includes zero: hollow, hatched
+    fig = plots.heatmap(np.zeros((2, 2)), ["a", "b"], ["x", "y"], "X", "Y", "T", cbar_label="points", mark=(1, 0))
+    assert len(fig.axes[0].patches) == 1 and fig.axes[1].get_ylabel() == "points"
+
+
+def test_notebook_04_figures_are_built():
+    acc = np.array([[0.3, 0.32], [0.4, 0.41]])
+    curves = {"probs": {"acc": acc, "fid": acc}, "label": {"acc": acc - 0.05, "fid": acc - 0.05}}
+    curves["text"] = curves["label"]
+    for teacher_acc in (0.45, 0.9):  # drawn as a line, or named in the title when far above
+        fig = plots.plot_budget_curves(curves, [100, 1000], teacher_acc=teacher_acc, price_per_1k=1.0, title="t")
+        ys = [line.get_ydata() for line in fig.axes[0].lines]  # every exposure's seed-mean curve is drawn, in %
+        assert any(np.allclose(y, 100 * acc.mean(1)) or np.allclose(y, acc.mean(1)) for y in ys)
+        plt.close(fig)
+    fig = plots.plot_grouped({"a": {"probs": [0.3, 0.4], "label": [0.2, 0.25]}, "b": {"probs": [0.1, 0.1]}},
+                             ylabel="%", title="t", reference=0.9)
+    plt.close(fig)
+    rows = [{"teacher": "weak", "teacher_acc": 0.3, "student_acc": [0.25, 0.27], "fidelity": [0.6, 0.62]},
+            {"teacher": "strong", "teacher_acc": 0.9, "student_acc": [0.8, 0.82], "fidelity": [0.9, 0.91]}]
+    fig = plots.plot_teacher_cap(rows, truth_acc=[0.5, 0.52])
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.texts)
+    assert "weak" in texts and "strong" in texts
+    plt.close(fig)
