@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from . import config, models
+from . import config, files, models
 
 PRETRAINED_TEACHER = config.PRETRAINED_DIR / "teacher.pt"  # fp16 weights + provenance, in git
 TEACHER_CHECKPOINT = config.CHECKPOINT_DIR / "teacher.pt"  # what notebook 02 trains and saves
@@ -27,33 +28,59 @@ def from_arch(spec: dict) -> models.Net:
     return models.Net(models.NetConfig(**spec))
 
 
-def save(model: models.Net, path: Path | str, half: bool = False, **provenance) -> Path:
-    """Write weights, architecture and provenance (accuracy, data copy, profile, ...) to `path`.
+class CheckpointError(ValueError):
+    """A checkpoint is truncated, corrupt, or not one of the course's; the message says how to get a good one."""
 
-    half=True stores float weights in fp16 (half the size; accuracy unchanged to ~0.1 point).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+def _fix(path: Path) -> str:
+    if path.resolve() == PRETRAINED_TEACHER.resolve():
+        return ("This is the teacher shipped with the course: restore it with `git checkout -- data/pretrained/teacher.pt` "
+                "(or clone the course again).")
+    return (f"Delete {path} and save it again (notebook 02 trains and saves the teacher), or use "
+            "checkpoints.load_pretrained_teacher(), the one shipped with the course.")
+
+
+def save(model: models.Net, path: Path | str, half: bool = False, **provenance) -> Path:
+    """Write weights, architecture and provenance (accuracy, data copy, profile, ...) to `path`, whole or not
+    at all (files.write_atomic). half=True stores float weights in fp16 (half the size; accuracy unchanged
+    to ~0.1 point)."""
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu()
              for k, v in model.state_dict().items()}
     meta = {"arch": arch(model), "date": dt.date.today().isoformat(),
             "torch": str(torch.__version__), **provenance}
-    torch.save({"state_dict": state, "meta": meta}, path)
-    return path
+    return files.write_atomic(path, lambda tmp: torch.save({"state_dict": state, "meta": meta}, tmp))
 
 
 def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
     """(model in eval mode on `device`, provenance dict) from a file written by save()."""
     path = Path(path)
     if not path.exists():
+        if path.resolve() == PRETRAINED_TEACHER.resolve():
+            raise FileNotFoundError(f"The teacher shipped with the course is missing ({path}): the clone is partial. "
+                                    + _fix(path))
         raise FileNotFoundError(f"No checkpoint at {path}. Train and save one first (notebook 02 saves the teacher), "
                                 "or use load_pretrained_teacher() for the one shipped with the course.")
-    blob = torch.load(path, map_location="cpu", weights_only=True)  # weights only: no code runs on load
-    if not isinstance(blob, dict) or "state_dict" not in blob or "meta" not in blob:
-        raise ValueError(f"{path} is not a course checkpoint (expected keys 'state_dict' and 'meta', "
-                         f"got {sorted(blob) if isinstance(blob, dict) else type(blob).__name__}).")
-    model = from_arch(blob["meta"]["arch"])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)  # weights only: no code runs on load
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"{path} is not a course checkpoint: it holds Python objects beyond tensors and numbers "
+                              "(a whole model saved with torch.save(model)?), which the course never loads, since "
+                              "loading them can run code. " + _fix(path)) from err
+    except Exception as err:  # RuntimeError (zip), EOFError (empty), KeyError (not a PyTorch file), ...
+        raise CheckpointError(f"{path} is truncated, corrupt or not a PyTorch file ({path.stat().st_size:,d} bytes; an interrupted "
+                              f"download or copy?): PyTorch cannot read it ({type(err).__name__}). " + _fix(path)) from err
+    if not isinstance(blob, dict) or "state_dict" not in blob or "meta" not in blob or "arch" not in blob["meta"]:
+        raise CheckpointError(f"{path} is not a course checkpoint (expected keys 'state_dict' and 'meta' with an "
+                              f"'arch', got {sorted(blob) if isinstance(blob, dict) else type(blob).__name__}). "
+                              + _fix(path))
+    try:
+        model = from_arch(blob["meta"]["arch"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture, or weights that do not fit it
+        first = str(err).strip().splitlines()[0][:200]
+        raise CheckpointError(f"{path} holds weights for another architecture than the course's models.Net "
+                              f"({type(err).__name__}: {first}). It was saved by another model or another version "
+                              "of the course. " + _fix(path)) from err
     model.to(device or config.get_device()).eval()
     return model, blob["meta"]
 

@@ -19,14 +19,35 @@ CHECKPOINT_DIR = DATA_DIR / "checkpoints"  # what the notebooks train and save
 
 def get_device(prefer: str | None = None) -> torch.device:
     """The best device here: cuda, then mps, then cpu (`prefer` or COURSE_DEVICE overrides)."""
-    name = prefer or os.environ.get("COURSE_DEVICE")
+    name = prefer or os.environ.get("COURSE_DEVICE", "").strip()
     if name:
-        return torch.device(name)
+        return _checked_device(name, "COURSE_DEVICE" if not prefer else "prefer")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available() -> list[str]:
+    names = ["cpu"] + [f"cuda:{i}" if i else "cuda" for i in range(torch.cuda.device_count())]
+    return names + (["mps"] if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available() else [])
+
+
+def _checked_device(name: str, what: str) -> torch.device:
+    """torch.device(name) when this machine has it, else a ValueError that lists the devices it has."""
+    fix = f"This machine has {', '.join(_available())}: set {what} to one of them, or unset it to choose automatically."
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"{what}={name!r} is not a device PyTorch knows (cpu, cuda, cuda:1, mps, ...). {fix}") from err
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"{what}={name!r}, but there is no such CUDA GPU here. {fix}")
+    if device.type == "mps" and str(device) not in _available():
+        raise ValueError(f"{what}={name!r}, but Apple's MPS is not available here. {fix}")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{what}={name!r}: the course runs on cpu, cuda or mps. {fix}")
+    return device
 
 
 def get_profile(device: torch.device | None = None) -> str:

@@ -16,6 +16,7 @@ import torch
 from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
 
 from . import config
+from .files import WriteError, write_atomic
 
 with warnings.catch_warnings():  # torchvision >= 0.29 announces a move of its decoders to torchcodec
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -145,9 +146,10 @@ def _cached(cache_file: Path, files: list[Path], root: Path, build) -> dict:
         except Exception:  # an unreadable cache is rebuilt, never trusted
             pass
     tensors = {**build(), "fingerprint": h.hexdigest()}
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(tensors, cache_file.with_suffix(".tmp"))
-    cache_file.with_suffix(".tmp").replace(cache_file)  # atomic: a crash never leaves half a cache
+    try:  # whole or not at all; a cache that cannot be written only costs the decoding next time
+        write_atomic(cache_file, lambda tmp: torch.save(tensors, tmp))
+    except WriteError as err:
+        warnings.warn(f"the decoded images were not cached, so the next run decodes them again. {err}", stacklevel=3)
     return tensors
 
 

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from . import config
+from . import config, files
 
 BENCH_DIR = config.ROOT / "bench" / "results"  # committed benchmark JSON
 
@@ -16,7 +16,6 @@ def save(name: str, results: dict) -> Path:
     it), else data/results/<name>.json, with the profile, device and versions. Values: numbers, strings,
     lists, dicts."""
     folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.DATA_DIR / "results"))
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     machine = {"profile": config.get_profile(), **config.describe()}
     taken = sorted(set(machine) & set(results))
@@ -24,10 +23,7 @@ def save(name: str, results: dict) -> Path:
         raise ValueError(f"results.save records {taken} itself (this run's machine and profile); "
                          f"name your figures differently, e.g. 'teacher_{taken[0]}'.")
     record = {**machine, **results}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=float))
-    tmp.replace(path)  # atomic: an interrupted write leaves the old file
-    return path
+    return files.write_atomic(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1, default=float)))
 
 
 def bench(relative: str) -> dict | None:

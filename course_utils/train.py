@@ -90,6 +90,21 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, batch_size: int, total_st
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
 
 
+class GPUMemoryError(RuntimeError):
+    """The GPU ran out of memory; the message says how to fit (the quick profile, a smaller batch, a restart)."""
+
+
+@contextlib.contextmanager
+def _explain_out_of_memory(what: str, batch_size: int):
+    try:
+        yield
+    except torch.OutOfMemoryError as err:
+        raise GPUMemoryError(
+            f"The GPU ran out of memory while {what} at batch size {batch_size}. Use the quick profile "
+            f"(COURSE_PROFILE=quick, then restart the kernel), or a smaller batch (e.g. {max(1, batch_size // 2)}); "
+            "restarting the kernel also frees the memory that earlier cells still hold.") from err
+
+
 def _autocast(device: torch.device, amp: bool):
     if device.type == "cuda" and amp:
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -141,7 +156,7 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
         bar = tqdm(total=total, leave=False)
     checks = losses.fast_checks() if device.type == "cuda" else contextlib.nullcontext()
     epoch = 0
-    with checks:
+    with checks, _explain_out_of_memory("training", loader.batch_size):
         while step < total:
             model.train()
             if whiten_bias is not None:
@@ -211,13 +226,14 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, tta:
     was_training = model.training
     model.eval()
     outs = []
-    for i in range(0, len(images), batch_size):
-        x = data.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=data.MEMORY_FORMAT)
-        with _autocast(device, True):
-            z = model(x).float()
-            if tta:
-                z = 0.5 * (z + model(x.flip(3)).float())
-        outs.append(z)
+    with _explain_out_of_memory("predicting", batch_size):
+        for i in range(0, len(images), batch_size):
+            x = data.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=data.MEMORY_FORMAT)
+            with _autocast(device, True):
+                z = model(x).float()
+                if tta:
+                    z = 0.5 * (z + model(x.flip(3)).float())
+            outs.append(z)
     model.train(was_training)
     return torch.cat(outs) if outs else torch.empty(0, 10, device=device)
 
