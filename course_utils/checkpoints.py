@@ -34,8 +34,7 @@ class CheckpointError(ValueError):
 
 def _fix(path: Path) -> str:
     if path.resolve() == PRETRAINED_TEACHER.resolve():
-        return ("This is the teacher shipped with the course: restore it with `git checkout -- data/pretrained/teacher.pt` "
-                "(or clone the course again).")
+        return "Restore the shipped teacher with `git checkout -- data/pretrained/teacher.pt` (or clone the course again)."
     return (f"Delete {path} and save it again (notebook 02 trains and saves the teacher), or use "
             "checkpoints.load_pretrained_teacher(), the one shipped with the course.")
 
@@ -77,7 +76,9 @@ def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
         model = from_arch(blob["meta"]["arch"])
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
     except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture, or weights that do not fit it
-        first = str(err).strip().splitlines()[0][:200]
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        first = next((line for line in lines if line.startswith(("Missing", "Unexpected", "size mismatch"))),
+                     lines[0] if lines else "")[:200]
         raise CheckpointError(f"{path} holds weights for another architecture than the course's models.Net "
                               f"({type(err).__name__}: {first}). It was saved by another model or another version "
                               "of the course. " + _fix(path)) from err
