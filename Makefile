@@ -8,7 +8,8 @@ VENV    ?= .venv
 PY      ?= $(VENV)/bin/python
 PORT    ?= 8888
 ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
-STAMP   := $(dir $(PY)).installed-distillation-lab
+LAB     := $(dir $(PY)).installed-lab
+STAMP   := $(dir $(PY)).installed-test
 
 .PHONY: lab test unit notebooks browser data bench bench-quick execute tidy clean help
 
@@ -18,15 +19,20 @@ help:
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
-# reinstall only when pyproject.toml changes
-$(STAMP): pyproject.toml | $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/bin/python)
+# reinstall only when pyproject.toml changes: `make lab` installs the library and JupyterLab, `make test` adds the
+# test tools (pytest, nbval, playwright)
+$(LAB): pyproject.toml | $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/bin/python)
 	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[lab]'
+	touch $@
+
+$(STAMP): $(LAB)
 	$(PY) -m pip install -e '.[lab,test]'
 	touch $@
 
 install: $(STAMP)
 
-lab: $(STAMP)
+lab: $(LAB)
 	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # the notebooks run in the quick profile under test, unless COURSE_PROFILE says otherwise
@@ -54,8 +60,8 @@ execute: $(STAMP)
 	    --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
 	$(MAKE) tidy
 
-# strip volatile noise (execution counts, timings, widget state, progress bars) but keep the outputs
-tidy: $(STAMP)
+# strip volatile noise (timings, widget state, progress bars; execution counts renumbered 1, 2, ...) but keep the outputs
+tidy: $(LAB)
 	$(PY) tools/clean_notebooks.py
 
 bench: $(STAMP)

@@ -41,7 +41,7 @@ def _load_cleaner():
 
 def test_committed_notebooks_carry_no_volatile_noise():
     dirty = _load_cleaner().dirty()
-    assert not dirty, f"run `make tidy`: {[p.name for p in dirty]} store execution counts, timings or widget state"
+    assert not dirty, f"run `make tidy`: {[p.name for p in dirty]} store re-run counts, timings or widget state"
 
 
 def test_cleaning_drops_noise_keeps_outputs_and_is_idempotent(tmp_path):
@@ -84,10 +84,10 @@ def test_cleaning_drops_noise_keeps_outputs_and_is_idempotent(tmp_path):
                                  "language_info": {"name": "python"}}
     assert [c["id"] for c in clean["cells"]] == ids
     cell = clean["cells"][1]
-    assert cell["metadata"] == {"tags": ["keep-me"]} and cell["execution_count"] is None
+    assert cell["metadata"] == {"tags": ["keep-me"]} and cell["execution_count"] == 1  # as a run from the top counts
     stdout, stderr, display, result = cell["outputs"]
     assert "".join(stdout["text"]) == "epoch 1: loss 0.52\nepoch 2: loss 0.41\n"  # one stream, one output
     assert stderr["name"] == "stderr" and "".join(stderr["text"]) == warning
     assert display["data"] == {"text/plain": ["HBox(children=(FloatProgress(value=0.0),))"]}
-    assert result["execution_count"] is None
+    assert result["execution_count"] == 1
     assert result["data"] == {"text/plain": ["0.91"], "image/png": "iVBORw0KGgo="}

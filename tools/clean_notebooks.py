@@ -15,10 +15,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PROGRESS = re.compile(r"\r(?!\n|$)|\d+%\|.*\||(?:it/s|s/it)\]")
 
 
-def clean_output(out):
+def clean_output(out, count):
     """The output with its volatile parts removed, or None when nothing but a progress bar is left."""
     if "execution_count" in out:
-        out["execution_count"] = None
+        out["execution_count"] = count
     out.get("data", {}).pop(WIDGET_VIEW, None)  # widget model ids; the text/plain fallback stays
     if out.get("output_type") == "stream" and out.get("name") == "stderr":
         lines = re.findall(r"[^\n]*\n|[^\n]+$", out["text"])
@@ -43,12 +43,16 @@ def merge_streams(outputs):
 def clean(nb):
     """Clean a notebook (an nbformat node) in place and return it; cell ids are kept as they are."""
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    count = 0
     for cell in nb.cells:
         for key in CELL_NOISE:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.execution_count = None
-            cell.outputs = merge_streams([o for o in map(clean_output, cell.outputs) if o is not None])
+            # numbered 1, 2, 3, ... as one run from the top numbers them (nbval refuses outputs of a cell without a
+            # count, as "unrun"), so the numbers do not depend on how often a cell was re-run while editing
+            count += 1
+            cell.execution_count = count
+            cell.outputs = merge_streams([o for o in (clean_output(o, count) for o in cell.outputs) if o is not None])
     return nb
 
 
