@@ -12,9 +12,10 @@ import torchvision
 PROFILES = ("quick", "full")  # quick: CPU laptops and CI, minutes; full: a CUDA GPU, the real recipe
 
 ROOT = Path(__file__).resolve().parent.parent  # the course's top folder
-DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))  # downloads and caches
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))  # CIFAR-10: may be a read-only copy shared by a room
+WORK_DIR = Path(os.environ.get("COURSE_WORK_DIR", ROOT / "data"))  # what the course writes: caches, checkpoints, results
 PRETRAINED_DIR = ROOT / "data" / "pretrained"  # shipped artefacts (tracked in git)
-CHECKPOINT_DIR = DATA_DIR / "checkpoints"  # what the notebooks train and save
+CHECKPOINT_DIR = WORK_DIR / "checkpoints"  # what the notebooks train and save
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -82,5 +83,6 @@ def describe() -> dict:
         "torchvision": torchvision.__version__,
         "cpu_threads": torch.get_num_threads(),
         "data_dir": str(DATA_DIR),
+        "work_dir": str(WORK_DIR),
     }
     return info

@@ -2,7 +2,7 @@
 
 Sources, first present wins: the canonical set (`data/cifar-10-batches-py`, md5-checked by torchvision),
 an image-folder copy (`data/cifar10-jpeg/{train,test}/<class>/*.jpg`), else a download of the canonical
-set. Decoded tensors are cached in `data/cache/`, keyed by the source files' names, sizes and times.
+set. Decoded tensors are cached in `<work dir>/cache/`, keyed by the source files' names, sizes and times.
 """
 from __future__ import annotations
 
@@ -163,9 +163,13 @@ def _missing(root: Path, err: Exception | None = None) -> DataError:
 
 def load_cifar10(device=None, root: Path | str | None = None, source: str = "auto",
                  download: bool = True, folder_per_class: dict | None = None) -> CIFAR10:
-    """CIFAR-10 on `device` (default: config.get_device()); `source` is 'auto', 'canonical' or 'folder'."""
+    """CIFAR-10 on `device` (default: config.get_device()); `source` is 'auto', 'canonical' or 'folder'.
+
+    Read from `root` (default COURSE_DATA_DIR, which may be read-only); the decoded tensors are cached in
+    root/cache for a given root, else in COURSE_WORK_DIR/cache."""
     if source not in ("auto", "canonical", "folder"):
         raise ValueError(f"source must be 'auto', 'canonical' or 'folder', got {source!r}.")
+    cache = (Path(root) if root is not None else config.WORK_DIR) / "cache"
     root = Path(root) if root is not None else config.DATA_DIR
     canonical, folder = root / CANONICAL_DIR, root / FOLDER_DIR
     if source == "canonical" or (source == "auto" and (canonical.is_dir() or not folder.is_dir())):
@@ -179,7 +183,7 @@ def load_cifar10(device=None, root: Path | str | None = None, source: str = "aut
             except Exception as err:  # offline: URLError, socket timeout, ...
                 raise _missing(root, err) from err
         files = sorted(p for p in canonical.iterdir() if p.is_file())
-        tensors = _cached(root / "cache" / "cifar10-canonical.pt", files, root, lambda: _read_canonical(root, False))
+        tensors = _cached(cache / "cifar10-canonical.pt", files, root, lambda: _read_canonical(root, False))
         name = "canonical CIFAR-10 (torchvision)"
     else:
         if not folder.is_dir():
@@ -192,7 +196,7 @@ def load_cifar10(device=None, root: Path | str | None = None, source: str = "aut
                 (f"{split}_labels", torch.tensor([label for _, label in files], dtype=torch.int64)))}
 
         every = [p for files in split_files.values() for p, _ in files]
-        tensors = _cached(root / "cache" / f"cifar10-folder-{FOLDER_DIR}.pt", every, root, build)
+        tensors = _cached(cache / f"cifar10-folder-{FOLDER_DIR}.pt", every, root, build)
         name = f"image-folder copy {FOLDER_DIR}"
     return CIFAR10(tensors["train_images"], tensors["train_labels"], tensors["test_images"],
                    tensors["test_labels"], source=name).to(device or config.get_device())

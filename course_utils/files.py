@@ -14,14 +14,14 @@ class WriteError(RuntimeError):
 def _advice(path: Path, err: OSError) -> str:
     folder = path.parent
     if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        fix = (f"{folder} is read-only here. Set COURSE_DATA_DIR to a folder you can write (the course keeps its "
-               "caches, checkpoints and results there), e.g. `export COURSE_DATA_DIR=$HOME/distillation-lab-data`, "
-               "and put or link the CIFAR-10 copy inside it.")
+        fix = (f"{folder} is read-only here. Set COURSE_WORK_DIR to a folder you can write (the course keeps its "
+               "caches, checkpoints and results there; the data can stay in a read-only COURSE_DATA_DIR), e.g. "
+               "`export COURSE_WORK_DIR=$HOME/distillation-lab-work`.")
     elif err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         fix = (f"the disk holding {folder} is full. Free some space (`make clean` removes the course's caches and "
-               "test outputs), or set COURSE_DATA_DIR to a folder on another disk.")
+               "test outputs), or set COURSE_WORK_DIR to a folder on another disk.")
     else:
-        fix = f"check that {folder} exists and can be written, or set COURSE_DATA_DIR to a folder that can."
+        fix = f"check that {folder} exists and can be written, or set COURSE_WORK_DIR to a folder that can."
     return f"Could not write {path} ({type(err).__name__}: {err.strerror or err}): {fix}"
 
 

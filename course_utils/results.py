@@ -13,9 +13,9 @@ BENCH_DIR = config.ROOT / "bench" / "results"  # committed benchmark JSON
 
 def save(name: str, results: dict) -> Path:
     """Write a notebook's measured figures to $COURSE_RESULTS_DIR/<name>.json (bench/run_notebooks.py sets
-    it), else data/results/<name>.json, with the profile, device and versions. Values: numbers, strings,
+    it), else <COURSE_WORK_DIR>/results/<name>.json (default data/results), with the profile, device and versions. Values: numbers, strings,
     lists, dicts."""
-    folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.DATA_DIR / "results"))
+    folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.WORK_DIR / "results"))
     path = folder / f"{name}.json"
     machine = {"profile": config.get_profile(), **config.describe()}
     taken = sorted(set(machine) & set(results))

@@ -2,7 +2,8 @@
 
 The recipe is airbench94's (Keller Jordan, 2024), restated for a mean-reduced loss: Nesterov
 SGD with a large learning rate, BatchNorm biases learning 64x faster, decoupled weight decay,
-a linear warm-up then linear decay, channels_last tensors, and bf16 autocast on a GPU.
+a linear warm-up then linear decay, channels_last tensors, and mixed precision on a GPU (bf16, or fp16 with
+a gradient scaler on GPUs older than compute capability 8.0).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class TrainConfig:
     warmup: float = 0.23  # share of the steps spent warming up from 0.2 x lr to lr
     final_lr: float = 0.07  # the learning rate ends at this share of its peak
     whiten_bias_epochs: float | None = 3  # model.whiten's bias trains this long, then freezes (None: no such layer)
-    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    amp: bool = True  # mixed precision on CUDA (amp_dtype); ignored on CPU
 
 
 # The course's two recipes. Students take a quarter of the teacher's learning rate: the distillation
@@ -105,9 +106,19 @@ def _explain_out_of_memory(what: str, batch_size: int):
             "restarting the kernel also frees the memory that earlier cells still hold.") from err
 
 
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision for this device: bf16 from compute capability 8.0 (A100, H100, RTX 30xx and later), fp16
+    before it (T4, V100: bf16 is emulated there or missing), trained with a gradient scaler; None (float32) off CUDA."""
+    if device.type != "cuda":
+        return None
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16
+
+
 def _autocast(device: torch.device, amp: bool):
-    if device.type == "cuda" and amp:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    dtype = amp_dtype(device) if amp else None
+    if dtype is not None:
+        return torch.autocast("cuda", dtype=dtype)
     return contextlib.nullcontext()
 
 
@@ -155,6 +166,8 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
     if verbose == "bar":
         bar = tqdm(total=total, leave=False)
     checks = losses.fast_checks() if device.type == "cuda" else contextlib.nullcontext()
+    # fp16 gradients can underflow: the scaler multiplies the loss, unscales the gradients, skips inf/NaN steps
+    scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and amp_dtype(device) == torch.float16)
     epoch = 0
     with checks, _explain_out_of_memory("training", loader.batch_size):
         while step < total:
@@ -176,8 +189,9 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
                     out = model(x)  # (B, C)
                     loss = loss_fn(out, t_logits, y) if teacher is not None else loss_fn(out, y)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                scaler.scale(loss).backward()  # without fp16: loss.backward()
+                scaler.step(opt)  # without fp16: opt.step()
+                scaler.update()
                 schedule.step()
                 step += 1
                 n = len(x)

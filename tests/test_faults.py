@@ -115,8 +115,8 @@ def test_an_interrupted_first_write_leaves_no_file(tmp_path):
     assert list((tmp_path / "results").iterdir()) == []
 
 
-@pytest.mark.parametrize("code, says", [(errno.EROFS, r"is read-only here\. Set COURSE_DATA_DIR"),
-                                        (errno.EACCES, r"is read-only here\. Set COURSE_DATA_DIR"),
+@pytest.mark.parametrize("code, says", [(errno.EROFS, r"is read-only here\. Set COURSE_WORK_DIR"),
+                                        (errno.EACCES, r"is read-only here\. Set COURSE_WORK_DIR"),
                                         (errno.ENOSPC, r"the disk holding .* is full\. Free some space \(`make clean`")])
 def test_a_read_only_or_full_folder_names_the_folder_and_the_fix(tmp_path, monkeypatch, code, says):
     target = tmp_path / "out.json"

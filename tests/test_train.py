@@ -182,3 +182,12 @@ def test_fit_refuses_a_loader_without_a_single_batch_instead_of_looping_forever(
     x, y = toy_data(50)
     with pytest.raises(ValueError, match="the loader yields no batch: 50 images at batch_size 64"):
         train.fit(models.make_student(whiten_with=x), data.Loader(x, y, batch_size=64), epochs=1, verbose=False)
+
+
+@pytest.mark.parametrize("capability, dtype", [((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16),
+                                               ((7, 5), torch.float16), ((7, 0), torch.float16)])
+def test_mixed_precision_follows_the_gpus_capability(monkeypatch, capability, dtype):
+    # H100 (9.0) and A100 (8.0) train in bf16; a T4 (7.5) or a V100 (7.0) has no fast bf16: fp16 with a scaler
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert train.amp_dtype(torch.device("cuda")) == dtype
+    assert train.amp_dtype(torch.device("cpu")) is None and train.amp_dtype(torch.device("mps")) is None

@@ -1,0 +1,80 @@
+"""Run anywhere a learner is: a classroom's read-only shared copy of the data, with each learner's caches,
+checkpoints and results in a folder of their own."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TINY, write_folder_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LEARNER = """
+import json
+from course_utils import checkpoints, config, data, models, results
+d = data.load_cifar10("cpu", folder_per_class={tiny})
+results.save("03_distill", {{"n_train": len(d.train_images)}})
+checkpoints.save(models.make_student(), checkpoints.TEACHER_CHECKPOINT)
+print(json.dumps({{"source": d.source, "n_train": len(d.train_images), "data_dir": str(config.DATA_DIR)}}))
+"""
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (p.is_dir(), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_a_read_only_shared_data_folder_is_read_and_never_written(tmp_path):
+    shared, work = tmp_path / "shared", tmp_path / "alice"
+    write_folder_copy(shared, TINY)
+    for p in [shared, *shared.rglob("*")]:  # read-only for everyone (root ignores the bits: the snapshot decides)
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    before = snapshot(shared)
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_RESULTS_DIR"}
+    env.update(COURSE_DATA_DIR=str(shared), COURSE_WORK_DIR=str(work), COURSE_DEVICE="cpu", COURSE_PROFILE="quick")
+    for _ in range(2):  # the second run reads the learner's own cache
+        out = subprocess.run([sys.executable, "-c", LEARNER.format(tiny=TINY)], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+            "source": "image-folder copy cifar10-jpeg", "n_train": 60, "data_dir": str(shared)}
+    assert snapshot(shared) == before  # not one byte written to the shared copy
+    assert (work / "cache" / "cifar10-folder-cifar10-jpeg.pt").exists()
+    assert json.loads((work / "results" / "03_distill.json").read_text())["work_dir"] == str(work)
+    assert (work / "checkpoints" / "teacher.pt").exists()
+    for p in [shared, *shared.rglob("*")]:  # let pytest clean up
+        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_make_data_extracts_the_canonical_archive_as_well_as_an_image_folder_one(tmp_path):
+    import tarfile
+
+    from course_utils import data
+
+    for name, folder in (("cifar-10-python.tar.gz", data.CANONICAL_DIR), ("cifar10-jpeg.tar.gz", data.FOLDER_DIR)):
+        src, room = tmp_path / f"src-{folder}", tmp_path / f"room-{folder}"
+        (src / folder).mkdir(parents=True)
+        (src / folder / "readme.html").write_text("a stand-in for the archive's content")
+        room.mkdir()
+        with tarfile.open(tmp_path / name, "w:gz") as tar:
+            tar.add(src / folder, arcname=folder)
+        make = ["make", "-s", "-f", str(ROOT / "Makefile"), "data", f"ARCHIVE={tmp_path / name}"]
+        out = subprocess.run(make, cwd=room, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and f"extracted {tmp_path / name}" in out.stdout, out.stdout + out.stderr
+        assert data.find_source(room / "data") == ("canonical" if folder == data.CANONICAL_DIR else "folder")
+        again = subprocess.run(make, cwd=room, capture_output=True, text=True, timeout=60)
+        assert "already holds a copy" in again.stdout
+
+
+def test_the_welcome_notebook_runs_from_a_working_directory_other_than_notebooks(tmp_path):
+    # Colab, a JupyterHub or `jupyter lab` started elsewhere: the course finds its files from the library, not the cwd
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "notebooks" / "00_welcome.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors and not list(tmp_path.iterdir())  # ran, and wrote nothing into the working directory
