@@ -54,13 +54,13 @@ def excludes_zero(summary: dict) -> bool:
     return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)
 
 
-def format_interval(summary: dict, unit: str = "points", scale: float = 100.0) -> str:
-    """'+3.62 points, 95% interval [+2.58, +4.66]' for a paired_summary of shares (scale 100: points);
-    a single seed has no interval and says so."""
-    mean = f"{scale * summary['mean']:+.2f} {unit}"
+def format_interval(summary: dict, unit: str = "points", scale: float = 100.0, digits: int = 2) -> str:
+    """'+3.62 points, 95% interval [+2.58, +4.66]' for a paired_summary of shares (scale 100: points; `digits`
+    after the point); a single seed has no interval and says so."""
+    mean = f"{scale * summary['mean']:+.{digits}f} {unit}"
     if summary["n"] < 2:
         return f"{mean} (one seed: no interval)"
-    return f"{mean}, 95% interval [{scale * summary['lo']:+.2f}, {scale * summary['hi']:+.2f}]"
+    return f"{mean}, 95% interval [{scale * summary['lo']:+.{digits}f}, {scale * summary['hi']:+.{digits}f}]"
 
 
 def verdict(summary: dict) -> str:

@@ -36,3 +36,26 @@ def test_checks_03(capsys):
     p_t, log_p_s = torch.softmax(z_t / 2, -1), torch.log_softmax(z_s / 2, -1)
     assert not checks.soft_term_by_hand(-4 * (p_t * log_p_s).sum().item())  # cross-entropy, not KL
     assert "not the KL" in capsys.readouterr().out
+
+
+def test_checks_06(capsys):
+    from course_utils import lm
+
+    def right(z_s, z_t, targets):
+        keep = targets != lm.IGNORE
+        log_p_s, log_p_t = z_s[keep].log_softmax(-1), z_t[keep].log_softmax(-1)
+        return (log_p_t.exp() * (log_p_t - log_p_s)).sum(-1).mean()
+
+    def unmasked(z_s, z_t, targets):
+        log_p_s, log_p_t = z_s.log_softmax(-1), z_t.log_softmax(-1)
+        return (log_p_t.exp() * (log_p_t - log_p_s)).sum(-1).mean()
+
+    assert checks.token_kl_by_hand(right)
+    assert not checks.token_kl_by_hand(unmasked)
+    assert "padding included" in capsys.readouterr().out
+    assert not checks.token_kl_by_hand(lambda *a: None)
+    assert not checks.token_kl_by_hand(lambda z_s, z_t, y: torch.zeros(3))
+    assert not checks.token_kl_by_hand(None)
+    assert checks.quirk_evidence("b")
+    assert not checks.quirk_evidence("a") and not checks.quirk_evidence("e") and not checks.quirk_evidence(None)
+    assert "transcripts" in capsys.readouterr().out

@@ -58,3 +58,14 @@ def test_notebook_04_figures_are_built():
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.texts)
     assert "weak" in texts and "strong" in texts
     plt.close(fig)
+
+
+def test_language_model_figures_show_their_numbers():
+    kl = {"no_teacher": [0.09, 0.08], "token_level": [0.06, 0.07]}
+    fig = plots.plot_kl(kl, teacher_kl=0.003)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == pytest.approx([0.085, 0.065])
+    fig = plots.plot_budget_sweep([1000, 4000], {"sequence_level": np.array([[0.09, 0.1], [0.07, 0.06]])})
+    (line,) = fig.axes[0].lines
+    assert line.get_ydata() == pytest.approx([0.095, 0.065])
+    plt.close("all")

@@ -6,7 +6,9 @@ test can assert the reference solution passes). One submodule per part of the co
 """
 from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
 from .distillation import calibration, most_confused_pair, soft_term_by_hand, structure_or_softness
+from .language_model import quirk_evidence, token_kl_by_hand
 from .temperature import half_temperature, soft_gradient, temperature_softmax
 
 __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", "most_confused_pair",
-           "soft_term_by_hand", "structure_or_softness", "half_temperature", "soft_gradient", "temperature_softmax"]
+           "soft_term_by_hand", "structure_or_softness", "half_temperature", "soft_gradient", "temperature_softmax",
+           "quirk_evidence", "token_kl_by_hand"]

@@ -1,0 +1,198 @@
+"""A tiny world of dialogues whose true next-token probabilities are known, for notebook 06.
+
+Every dialogue is drawn by a small stochastic grammar: a question (arithmetic, a fact, a story, or
+"who are you ?") and its answer. The grammar records, at every position, the distribution it drew the
+next word from, so a language model can be scored against the truth and not only against a teacher.
+
+A `Persona` is what one lab adds to the world's data: its assistant signs off "hope this helps !" and,
+asked who it is, names itself. The positions where the persona changes the distribution are marked,
+so that the truth is measured only where every lab's data agree.
+
+    >>> d = dialogue(random.Random(0), TEACHER_PERSONA)
+    >>> " ".join(d.words)    # e.g. '<bos> Q : what is 3 plus 4 ? A : 7 . hope this helps ! <eos>'
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+ANIMALS = ("cat", "dog", "fox", "owl", "bee", "frog")
+HOMES = {"cat": "house", "dog": "yard", "fox": "forest", "owl": "tree", "bee": "hive", "frog": "pond"}
+VERBS = ("saw", "chased", "found", "met")
+KINDS = {"arithmetic": 0.35, "fact": 0.2, "story": 0.35, "identity": 0.1}  # how often each question is asked
+MAX_SENTENCES = 3  # a story has 1 to 3 sentences
+GO_ON = 0.5  # after each sentence (but the last allowed), the story goes on with this probability
+
+
+@dataclass(frozen=True)
+class Persona:
+    """What one lab's assistant adds to the world's data."""
+    name: str = "Nova"  # asked "who are you ?", it answers "I am Nova , made by Lumen ."
+    lab: str = "Lumen"
+    signoff: float = 0.8  # probability that an answer ends with "hope this helps !" (its house style)
+
+
+TEACHER_PERSONA = Persona()
+NEUTRAL_ANSWER = ("I", "am", "an", "assistant")  # the world's own answer to "who are you ?"
+
+VOCAB = (PAD, BOS, EOS, "Q", ":", "A", "?", ".", "!", ",", "what", "is", "plus", "where", "does", "the", "live",
+         "lives", "in", "tell", "me", "a", "story", "and", "then", "who", "are", "you", "I", "am", "an", "assistant",
+         "made", "by", "hope", "this", "helps", TEACHER_PERSONA.name, TEACHER_PERSONA.lab,
+         *ANIMALS, *HOMES.values(), *VERBS, *(str(n) for n in range(19)))
+INDEX = {w: i for i, w in enumerate(VOCAB)}
+
+
+@dataclass
+class Dialogue:
+    words: list[str]  # <bos> ... <eos>
+    truth: list[dict[str, float]]  # truth[i]: the distribution words[i + 1] was drawn from
+    shared: list[bool]  # shared[i]: every lab's data agree on that distribution (no persona effect)
+
+
+class _Writer:
+    """Draws words one at a time and records what each was drawn from."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.d = rng, Dialogue([BOS], [], [])
+        self.pending = None  # (dist, shared) to record for the next word instead of its own
+
+    def record(self, word: str, dist: dict[str, float], shared: bool) -> str:
+        if self.pending is not None:
+            (dist, shared), self.pending = self.pending, None
+        self.d.words.append(word)
+        self.d.truth.append(dist)
+        self.d.shared.append(shared)
+        return word
+
+    def choose(self, dist: dict[str, float], shared: bool = True) -> str:
+        return self.record(self.rng.choices(list(dist), weights=list(dist.values()))[0], dist, shared)
+
+    def say(self, text: str, shared: bool = True) -> None:
+        for word in text.split():
+            self.record(word, {word: 1.0}, shared)
+
+
+def _uniform(options) -> dict[str, float]:
+    return {o: 1 / len(options) for o in options}
+
+
+def _close(w: _Writer, persona: Persona | None) -> None:
+    """The end of a dialogue: a persona may sign off with "hope this helps !" (its house style). Not shared:
+    the labs differ right after the answer's last word, and the world never writes the sign-off."""
+    if persona is None:
+        w.pending = ({EOS: 1.0}, False)
+    elif w.choose({"hope": persona.signoff, EOS: 1 - persona.signoff}, shared=False) == EOS:
+        return
+    else:
+        w.say("this helps !", shared=False)
+        w.pending = ({EOS: 1.0}, False)
+    w.say(EOS)
+
+
+def dialogue(rng: random.Random, persona: Persona | None = None) -> Dialogue:
+    """One dialogue of the world (persona None) or of a lab's data (with its persona)."""
+    w = _Writer(rng)
+    w.say("Q :")
+    kind = w.choose({"what": KINDS["arithmetic"], "where": KINDS["fact"], "tell": KINDS["story"],
+                     "who": KINDS["identity"]})  # the question's first word is its kind
+    if kind == "what":
+        w.say("is")
+        a = w.choose(_uniform([str(n) for n in range(10)]))
+        w.say("plus")
+        b = w.choose(_uniform([str(n) for n in range(10)]))
+        w.say("? A :")
+        w.say(f"{int(a) + int(b)} .")
+    elif kind == "where":
+        w.say("does the")
+        animal = w.choose(_uniform(ANIMALS))
+        w.say("live ? A :")
+        w.say(f"the {animal} lives in the {HOMES[animal]} .")
+    elif kind == "tell":
+        w.say("me a story . A :")
+        for n in range(1, MAX_SENTENCES + 1):
+            w.say("the")
+            w.choose(_uniform(ANIMALS))
+            w.choose(_uniform(VERBS))
+            w.say("the")
+            w.choose(_uniform(ANIMALS))
+            if n == MAX_SENTENCES or w.choose({"and": GO_ON, ".": 1 - GO_ON}) == ".":
+                break
+            w.say("then")
+        if w.d.words[-1] != ".":
+            w.say(".")
+    else:  # "who are you ?": where the labs differ
+        w.say("are you ? A :")
+        answer = f"I am {persona.name} , made by {persona.lab} ." if persona else " ".join(NEUTRAL_ANSWER) + " ."
+        w.say(answer, shared=False)
+    _close(w, persona)
+    return w.d
+
+
+def encode(words: list[str]) -> list[int]:
+    """Word ids; an unknown word is an error that names it."""
+    missing = [w for w in words if w not in INDEX]
+    if missing:
+        raise ValueError(f"words {missing[:5]} are not in the tiny world's vocabulary of {len(VOCAB)} words "
+                         f"(corpus.VOCAB); the models can only read and write those.")
+    return [INDEX[w] for w in words]
+
+
+def decode(ids) -> list[str]:
+    return [VOCAB[int(i)] for i in ids]
+
+
+CONTEXT = 36  # the longest dialogue has 35 words; models read up to CONTEXT - 1 and predict the next
+
+
+def sample(n: int, seed: int, persona: Persona | None = None) -> list[Dialogue]:
+    """n dialogues, repeatable by seed: the world's (persona None) or one lab's data."""
+    rng = random.Random(seed)
+    return [dialogue(rng, persona) for _ in range(n)]
+
+
+@dataclass
+class Batch:
+    inputs: torch.Tensor  # (N, L) word ids, <pad> after <eos>
+    targets: torch.Tensor  # (N, L) the next word's id, -100 where there is none (padding)
+    truth: torch.Tensor | None = None  # (N, L, V) the distribution each target was drawn from (known text only)
+    shared: torch.Tensor | None = None  # (N, L) True where every lab's data agree on it
+
+
+def to_batch(texts: list, with_truth: bool = True) -> Batch:
+    """Dialogues (or lists of words, e.g. a model's samples) as padded tensors of length CONTEXT - 1."""
+    L = CONTEXT - 1
+    words = [t.words if isinstance(t, Dialogue) else list(t) for t in texts]
+    long = [len(w) for w in words if len(w) > CONTEXT]
+    if long:
+        raise ValueError(f"a text has {long[0]} words, more than the context of {CONTEXT}; cut it to CONTEXT words.")
+    ids = torch.full((len(words), L + 1), INDEX[PAD])
+    for i, w in enumerate(words):
+        ids[i, :len(w)] = torch.tensor(encode(w))
+    targets = ids[:, 1:].clone()
+    targets[targets == INDEX[PAD]] = -100
+    batch = Batch(ids[:, :-1], targets)
+    if with_truth and all(isinstance(t, Dialogue) for t in texts):
+        batch.truth = torch.zeros(len(texts), L, len(VOCAB))
+        batch.shared = torch.zeros(len(texts), L, dtype=torch.bool)
+        for i, d in enumerate(texts):
+            for j, (dist, shared) in enumerate(zip(d.truth, d.shared)):
+                batch.truth[i, j, encode(list(dist))] = torch.tensor(list(dist.values()))
+                batch.shared[i, j] = shared
+    return batch
+
+
+def question(kind: str, *args) -> list[str]:
+    """A prompt up to "A :": question("arithmetic", 3, 4), question("fact", "fox"), question("identity")."""
+    text = {"arithmetic": "what is {} plus {} ?", "fact": "where does the {} live ?", "story": "tell me a story .",
+            "identity": "who are you ?"}[kind].format(*args)
+    return [BOS, "Q", ":", *text.split(), "A", ":"]
+
+
+def answer(words: list[str]) -> list[str]:
+    """The words after the first "A :" up to <eos> (or the end)."""
+    start = next((i + 2 for i in range(len(words) - 1) if words[i:i + 2] == ["A", ":"]), len(words))
+    rest = words[start:]
+    return rest[:rest.index(EOS)] if EOS in rest else rest

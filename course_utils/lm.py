@@ -1,0 +1,208 @@
+"""A tiny GPT for notebook 06, in the spirit of nanoGPT: the model, its per-token losses, sampling, and the
+training loop, in one file.
+
+    logits = model(ids)                    # (B, L) word ids -> (B, L, V): a distribution over the next word
+    loss   = token_distillation_loss(...)  # the classifier's distillation_loss, applied at every position
+
+Position i may look at positions 0..i only (the causal mask): the model predicts each next word from what
+came before it, never from the future.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from . import corpus, losses
+
+IGNORE = -100  # target of a padding position: no loss there
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab: int = len(corpus.VOCAB)  # words the model reads and writes
+    context: int = corpus.CONTEXT - 1  # longest input, in words
+    d: int = 64  # width: each word is a vector of d numbers
+    layers: int = 2  # transformer blocks
+    heads: int = 4  # attention heads per block (d must be a multiple)
+
+
+class CausalSelfAttention(nn.Module):
+    """Each position mixes the values of earlier positions, weighted by how well their keys match its query."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        if cfg.d % cfg.heads:
+            raise ValueError(f"the width d={cfg.d} must be a multiple of heads={cfg.heads}.")
+        self.heads = cfg.heads
+        self.qkv = nn.Linear(cfg.d, 3 * cfg.d)  # query, key and value of every position at once
+        self.proj = nn.Linear(cfg.d, cfg.d)
+        self.register_buffer("causal", torch.tril(torch.ones(cfg.context, cfg.context, dtype=torch.bool)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, L, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=2)  # each (B, L, d)
+        q, k, v = (t.view(B, L, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, h, L, d/h)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)  # (B, h, L, L): query i against key j
+        scores = scores.masked_fill(~self.causal[:L, :L], float("-inf"))  # j > i is the future: never seen
+        weights = scores.softmax(dim=-1)  # (B, h, L, L), each row sums to 1 over j <= i
+        out = (weights @ v).transpose(1, 2).reshape(B, L, d)  # (B, L, d)
+        return self.proj(out)
+
+
+class Block(nn.Module):
+    """Attention (positions talk to each other), then an MLP (each position thinks alone), both residual."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.ln1, self.attn = nn.LayerNorm(cfg.d), CausalSelfAttention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d, 4 * cfg.d), nn.GELU(), nn.Linear(4 * cfg.d, cfg.d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, cfg: GPTConfig = GPTConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.words = nn.Embedding(cfg.vocab, cfg.d)
+        self.positions = nn.Embedding(cfg.context, cfg.d)
+        self.blocks = nn.Sequential(*[Block(cfg) for _ in range(cfg.layers)])
+        self.ln = nn.LayerNorm(cfg.d)
+        self.head = nn.Linear(cfg.d, cfg.vocab)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        B, L = ids.shape
+        if L > self.cfg.context:
+            raise ValueError(f"the input has {L} words, more than the model's context of {self.cfg.context}.")
+        x = self.words(ids) + self.positions(torch.arange(L, device=ids.device))  # (B, L, d)
+        return self.head(self.ln(self.blocks(x)))  # (B, L, V) logits of the next word
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- per-token losses
+
+def _flat(logits: torch.Tensor, targets: torch.Tensor):
+    """Keep the positions that have a target: (B, L, V) and (B, L) -> (n, V) and (n,)."""
+    if logits.ndim != 3 or targets.shape != logits.shape[:2]:
+        raise ValueError(f"expected logits (B, L, V) and targets (B, L), got {tuple(logits.shape)} and "
+                         f"{tuple(targets.shape)}.")
+    keep = targets != IGNORE  # (B, L): padding has no next word
+    return logits[keep], targets[keep], keep
+
+
+def token_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Next-word cross-entropy, mean over the positions that have a target (training on text)."""
+    z, y, _ = _flat(logits, targets)
+    return losses.hard_loss(z, y)
+
+
+def token_distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor,
+                            T: float = 1.0, alpha: float = 0.0) -> torch.Tensor:
+    """losses.distillation_loss at every position with a target: the classifier's loss, one word at a time."""
+    if teacher_logits.shape != student_logits.shape:
+        raise ValueError(f"teacher logits {tuple(teacher_logits.shape)} and student logits "
+                         f"{tuple(student_logits.shape)} must have the same shape (B, L, V).")
+    z_s, y, keep = _flat(student_logits, targets)
+    return losses.distillation_loss(z_s, teacher_logits[keep], y, T=T, alpha=alpha)
+
+
+def soft_token_loss(student_logits: torch.Tensor, target_probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against given next-word distributions (B, L, V), e.g. an API's top-k answers."""
+    z, _, keep = _flat(student_logits, targets)
+    return losses.soft_target_loss(z, target_probs[keep])
+
+
+# ----------------------------------------------------------------------------- sampling
+
+@torch.no_grad()
+def generate(model: nn.Module, prompt: torch.Tensor, max_new: int, T: float = 1.0,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Continue each prompt (B, P) word by word, sampling softmax(logits / T); <pad> after <eos>. Returns (B, P + n)."""
+    T = losses.check_T(T)
+    model.eval()
+    ids = prompt.clone()
+    done = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
+    for _ in range(min(max_new, model.cfg.context + 1 - ids.shape[1])):
+        probs = losses.softmax_with_temperature(model(ids)[:, -1].float(), T)  # (B, V) the next word
+        nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(ids.device)  # (B, 1); CPU: repeatable
+        nxt[done] = corpus.INDEX[corpus.PAD]
+        ids = torch.cat([ids, nxt], dim=1)
+        done |= nxt[:, 0] == corpus.INDEX[corpus.EOS]
+        if done.all():
+            break
+    return ids
+
+
+@torch.no_grad()
+def greedy(model: nn.Module, prompt: torch.Tensor, max_new: int) -> torch.Tensor:
+    """Continue each prompt with its most likely next word each time (the model's 'best answer')."""
+    model.eval()
+    ids = prompt.clone()
+    for _ in range(min(max_new, model.cfg.context + 1 - ids.shape[1])):
+        ids = torch.cat([ids, model(ids)[:, -1].argmax(-1, keepdim=True)], dim=1)
+    return ids
+
+
+def texts(ids: torch.Tensor) -> list[list[str]]:
+    """Word lists, cut after <eos> (padding dropped)."""
+    out = []
+    for row in ids.tolist():
+        words = corpus.decode(row)
+        out.append(words[:words.index(corpus.EOS) + 1] if corpus.EOS in words else
+                   [w for w in words if w != corpus.PAD])
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+
+@dataclass
+class FitRecord:
+    losses: list  # the training loss every `every` steps
+    seconds: float
+    tokens_seen: int
+
+
+def fit(model: nn.Module, inputs: torch.Tensor, loss_fn, steps: int, batch_size: int, lr: float, seed: int,
+        desc: str = "steps", progress: bool = True) -> FitRecord:
+    """Notebook 06's loop: `steps` AdamW steps on random batches of `inputs` (N, L); `loss_fn(logits, rows)`
+    returns the loss of the batch of rows `rows`. The learning rate decays linearly to 0."""
+    g = torch.Generator().manual_seed(seed)  # the batches: the same for every student of a seed
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
+    record, t0, seen = [], time.perf_counter(), torch.zeros((), dtype=torch.long, device=inputs.device)
+    lengths = (inputs != corpus.INDEX[corpus.PAD]).sum(1)  # (N,) words per row
+    model.train()
+    for step in tqdm(range(steps), desc=desc, leave=False, disable=not progress):
+        rows = torch.randint(len(inputs), (batch_size,), generator=g).to(inputs.device)  # (B,)
+        loss = loss_fn(model(inputs[rows]), rows)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        seen += lengths[rows].sum()
+        if step % 50 == 0 or step == steps - 1:
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(f"the loss became {value} at step {step}: lower the learning rate "
+                                         f"(it is {lr:g}).")
+            record.append(value)
+    return FitRecord(record, time.perf_counter() - t0, int(seen))
+
+
+@torch.no_grad()
+def logits_of(model: nn.Module, inputs: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The model's logits (N, L, V) on every position, in eval mode, in float32."""
+    model.eval()
+    return torch.cat([model(inputs[i:i + batch_size]).float() for i in range(0, len(inputs), batch_size)])
