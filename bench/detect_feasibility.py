@@ -6,15 +6,21 @@ Geirhos et al. 2020), PGD examples crafted on the teacher (eps 8/255, 10 steps),
 (Lukas et al. 2021: raise the teacher's and the surrogates' probability of the teacher's adversarial label,
 lower the references'; 20 steps). Prints one line per model; the run of 2026-11-30 is in
 results/cpu/detect_feasibility_quick.log. Usage: python bench/detect_feasibility.py [images per model]"""
-import time, torch
+import argparse
+import time
+
+import torch
 from course_utils import blackbox_study, checkpoints, copier, data, models, train
+
+parser = argparse.ArgumentParser(description=__doc__.split(chr(10))[0])
+parser.add_argument('images', nargs='?', type=int, default=2000, help='training images per model (default 2000)')
+N = parser.parse_args().images
 torch.set_num_threads(2)
 t0=time.time()
 dev=torch.device('cpu')
 cifar = data.load_cifar10(dev)
 teacher, _ = checkpoints.load_teacher(dev, verbose=False)
 bb = blackbox_study.get_study("quick")
-N=int(__import__('sys').argv[1]) if len(__import__('sys').argv)>1 else 2000
 g=torch.Generator().manual_seed(0)
 perm=torch.randperm(len(cifar.train_labels), generator=g)
 pools=[perm[i*N:(i+1)*N] for i in range(6)]

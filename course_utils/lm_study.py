@@ -32,7 +32,7 @@ class LMStudy:
 STUDIES = {
     "quick": LMStudy(teacher=lm.GPTConfig(d=96, layers=3, heads=4), student=lm.GPTConfig(d=48, layers=2, heads=4),
                      teacher_dialogues=20_000, teacher_steps=600, student_steps=300, batch_size=32, lr=3e-3,
-                     budget_words=4_000, budget_sweep=(4_000, 16_000, 64_000), top_k=5, seeds=3,
+                     budget_words=4_000, budget_sweep=(4_000, 16_000, 32_000), top_k=5, seeds=3,
                      test_dialogues=1_000),
     "full": LMStudy(teacher=lm.GPTConfig(d=192, layers=4, heads=6), student=lm.GPTConfig(d=64, layers=2, heads=4),
                     teacher_dialogues=100_000, teacher_steps=3_000, student_steps=600, batch_size=64, lr=2e-3,
@@ -57,6 +57,7 @@ def new_model(cfg: lm.GPTConfig, seed: int, device) -> lm.TinyGPT:
 
 class Reply(NamedTuple):
     words: list[str]  # the prompt, then the words the API wrote (up to <eos>)
+    written: int  # how many words the API wrote (the last `written` of `words`), each one paid
     top_ids: torch.Tensor | None  # (n, k) for each written word: the k most likely words at that point
     top_probs: torch.Tensor | None  # (n, k) their probabilities
 
@@ -91,8 +92,8 @@ class TextAPI:
             for j, (i, words) in enumerate(zip(rows, lm.texts(out))):
                 n = len(words) - P  # the words it wrote
                 top = (tops.indices[j, P - 1:P - 1 + n].cpu(), tops.values[j, P - 1:P - 1 + n].cpu()) if tops else (None, None)
-                replies[i] = Reply(words, *top)
-        cost = sum(len(r.words) - len(p) for r, p in zip(replies, prompts))
+                replies[i] = Reply(words, n, *top)
+        cost = sum(r.written for r in replies)
         if cost > self.remaining:
             raise server.BudgetExceeded(f"these replies need {cost:,d} words but {self.remaining:,d} remain of "
                                         f"the budget of {self.budget:,d}; nothing was sold.")
@@ -105,37 +106,43 @@ def questions(n: int, seed: int) -> list[list[str]]:
     return [d.words[:d.words.index("A") + 2] for d in corpus.sample(n, seed)]
 
 
-def buy(api: TextAPI, seed: int, chunk: int = 200) -> list[Reply]:
-    """Ask the world's questions until the budget is spent (the last replies that no longer fit are not bought)."""
+def buy(api: TextAPI, seed: int, chunk: int = 500) -> list[Reply]:
+    """Ask the world's questions, `chunk` at a time, until the budget is spent; near its end a refused request is
+    asked again with half as many questions, down to one (the last replies that no longer fit are not bought)."""
     replies, rng = [], random.Random(seed)
     while True:
         batch = questions(chunk, rng.randrange(2 ** 31))
         try:
             replies += api.complete(batch)
         except server.BudgetExceeded:
-            for q in batch:  # near the end of the budget: one question at a time
-                try:
-                    replies += api.complete([q])
-                except server.BudgetExceeded:
-                    return replies
-            return replies
+            if chunk == 1:
+                return replies
+            chunk //= 2
 
 
-def targets_from(replies: list[Reply], k: int) -> tuple[corpus.Batch, torch.Tensor]:
-    """The copier's training text and, per position, a target distribution (B, L, V): the top-k answer where
-    the API wrote the word (the hidden mass spread over the other words, as copier.to_targets does in
-    notebook 04), the copier's own word (one-hot) in its question."""
-    batch = corpus.to_batch([r.words for r in replies])
-    V = len(corpus.VOCAB)
-    probs = torch.zeros(*batch.targets.shape, V)  # (B, L, V)
-    known = batch.targets.clamp_min(0)
-    probs.scatter_(2, known.unsqueeze(-1), 1.0)
+def written_positions(replies: list[Reply]) -> torch.Tensor:
+    """(B, L) True at the positions whose next word the API wrote (position j predicts word j + 1)."""
+    written = torch.zeros(len(replies), corpus.CONTEXT - 1, dtype=torch.bool)
     for i, r in enumerate(replies):
-        n = len(r.top_ids)
-        P = len(r.words) - n
-        spread = copier.to_targets(server.TopK(r.top_ids, r.top_probs), "top_k", num_classes=V)  # (n, V)
-        probs[i, P - 1:P - 1 + n] = spread
+        written[i, len(r.words) - r.written - 1:len(r.words) - 1] = True
+    return written
+
+
+def targets_from(replies: list[Reply], answers: list[torch.Tensor]) -> tuple[corpus.Batch, torch.Tensor]:
+    """The copier's training text and a target distribution at every position (B, L, V): `answers[i]` (n_i, V)
+    where reply i's API wrote the word, the copier's own word (one-hot) in its question, where the API said
+    nothing."""
+    batch = corpus.to_batch([r.words for r in replies])
+    probs = torch.zeros(*batch.targets.shape, len(corpus.VOCAB))  # (B, L, V)
+    probs.scatter_(2, batch.targets.clamp_min(0).unsqueeze(-1), 1.0)
+    probs[written_positions(replies)] = torch.cat(answers)
     return batch, probs
+
+
+def spread_top_k(reply: Reply) -> torch.Tensor:
+    """A top-k reply as distributions (n, V): the k shown probabilities where they belong, the hidden mass spread
+    evenly over the other words (copier.to_targets, as notebook 04 does with classes)."""
+    return copier.to_targets(server.TopK(reply.top_ids, reply.top_probs), "top_k", num_classes=len(corpus.VOCAB))
 
 
 # ----------------------------------------------------------------------------- what is measured
@@ -218,41 +225,39 @@ def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: L
 
 @dataclass
 class Transfer:
-    """What the copiers hold: text bought from the API and what came with it, and the same number of the
-    world's own dialogues for the student that never meets the teacher."""
+    """What the copiers hold: text bought from the API and what came with it, and as many of the world's own
+    dialogues for the student that never meets the teacher. The top-k targets are one-hot on the copier's own
+    question words (the API wrote nothing there); the white-box teacher's distribution covers every word."""
     bought: corpus.Batch  # questions (the copier's) + answers (the API's)
+    written: torch.Tensor  # (B, L) True where the API wrote the next word
+    teacher_probs: torch.Tensor  # (B, L, V) the teacher's full distribution at every word, questions too (white-box)
     top_k_probs: torch.Tensor | None  # (B, L, V) the top-k answers spread over the vocabulary
-    teacher_logits: torch.Tensor  # (B, L, V) the teacher's full next-word logits on the same text (white-box)
     world: corpus.Batch  # len(bought) dialogues of the world, no teacher involved
     words_bought: int
 
 
 def prepare(teacher: lm.TinyGPT, study: LMStudy, budget: int, seed: int = 0, top_k: bool = True) -> Transfer:
-    """Buy `budget` words of answers (with top-k, unless top_k is False) from the teacher's API and gather each
-    student's data."""
+    """Buy `budget` words of answers (with top-k, unless top_k is False) from the teacher's API, with the copier's
+    questions of `seed`, and gather each student's data."""
     api = TextAPI(teacher, budget, top_k=study.top_k if top_k else None, seed=seed)
     replies = buy(api, seed)
-    if top_k:
-        bought, top_k_probs = targets_from(replies, study.top_k)
-    else:
-        bought, top_k_probs = corpus.to_batch([r.words for r in replies]), None
     device = next(teacher.parameters()).device
-    teacher_logits = lm.logits_of(teacher, bought.inputs.to(device)).cpu()
+    text = corpus.to_batch([r.words for r in replies], with_truth=False)
+    teacher_probs = lm.logits_of(teacher, text.inputs.to(device)).softmax(-1).cpu()  # (B, L, V) the lab's own view
+    top_k_probs = targets_from(replies, [spread_top_k(r) for r in replies])[1] if top_k else None
     world = corpus.to_batch(corpus.sample(len(replies), 20_000 + seed), with_truth=False)
-    return Transfer(bought, top_k_probs, teacher_logits, world, api.spent)
+    return Transfer(text, written_positions(replies), teacher_probs, top_k_probs, world, api.spent)
 
 
 def student_data(name: str, transfer: Transfer, device):
-    """(inputs, loss_fn) of one student; loss_fn(logits, rows) as lm.fit takes it."""
+    """(inputs, loss_fn) of one student; loss_fn(logits, rows) as lm.fit takes it. The three copies read the same
+    text; only their targets differ."""
     if name == "no_teacher":
         x, y = transfer.world.inputs.to(device), transfer.world.targets.to(device)
         return x, lambda z, rows: lm.token_cross_entropy(z, y[rows])
     x, y = transfer.bought.inputs.to(device), transfer.bought.targets.to(device)
-    if name == "token_level":
-        t = transfer.teacher_logits.to(device)
-        return x, lambda z, rows: lm.token_distillation_loss(z, t[rows], y[rows], T=1.0, alpha=0.0)
-    if name == "top_k":
-        q = transfer.top_k_probs.to(device)
+    if name in ("token_level", "top_k"):
+        q = (transfer.teacher_probs if name == "token_level" else transfer.top_k_probs).to(device)
         return x, lambda z, rows: lm.soft_token_loss(z, q[rows], y[rows])
     if name == "sequence_level":
         return x, lambda z, rows: lm.token_cross_entropy(z, y[rows])

@@ -53,7 +53,7 @@ def test_the_api_sells_text_and_top_k_within_its_budget(lab_ngram):
     for prompt, r in zip(prompts, replies):
         assert r.words[:len(prompt)] == prompt and r.words[-1] == corpus.EOS
         n = len(r.words) - len(prompt)
-        assert r.top_ids.shape == r.top_probs.shape == (n, 3)
+        assert r.written == n and r.top_ids.shape == r.top_probs.shape == (n, 3)
         for j in range(n):  # the top-k at each written word is the model's, given the words before it
             probs = lab_ngram(torch.tensor([corpus.encode(r.words[:len(prompt) + j])]))[0, -1].softmax(-1)
             assert torch.equal(r.top_ids[j], probs.topk(3).indices)
@@ -69,11 +69,13 @@ def test_the_api_sells_text_and_top_k_within_its_budget(lab_ngram):
 def test_buying_spends_the_budget_and_targets_follow_the_answers(lab_ngram):
     api = lm_study.TextAPI(lab_ngram, budget=500, top_k=4, seed=1)
     replies = lm_study.buy(api, seed=0, chunk=10)
-    assert 480 <= api.spent <= 500 and api.spent == sum(len(r.top_ids) for r in replies)
-    batch, probs = lm_study.targets_from(replies, k=4)
+    assert 480 <= api.spent <= 500 and api.spent == sum(len(r.top_ids) for r in replies) == sum(r.written for r in replies)
+    batch, probs = lm_study.targets_from(replies, [lm_study.spread_top_k(r) for r in replies])
+    written = lm_study.written_positions(replies)
     keep = batch.targets != lm.IGNORE
     assert torch.allclose(probs[keep].sum(-1), torch.ones(int(keep.sum())))
-    r, P = replies[0], len(replies[0].words) - len(replies[0].top_ids)
+    assert int(written.sum()) == api.spent and not written[~keep].any()
+    r, P = replies[0], len(replies[0].words) - replies[0].written
     for j in range(P - 1):  # the copier's own question: one-hot on its word
         assert probs[0, j, batch.targets[0, j]] == 1.0
     shown = probs[0, P - 1, r.top_ids[0]]  # the first written word: the API's top-k where they belong
@@ -104,7 +106,16 @@ def test_students_differ_only_in_their_targets(lab_ngram):
                              budget_words=300, budget_sweep=(300,), top_k=3, seeds=1, test_dialogues=10)
     transfer = lm_study.prepare(lab_ngram, study, study.budget_words)
     assert len(transfer.world.inputs) == len(transfer.bought.inputs) and transfer.words_bought <= 300
-    assert transfer.teacher_logits.shape == transfer.top_k_probs.shape == (*transfer.bought.inputs.shape, V)
+    assert transfer.teacher_probs.shape == transfer.top_k_probs.shape == (*transfer.bought.inputs.shape, V)
+    keep = transfer.bought.targets != lm.IGNORE
+    one_hot = torch.nn.functional.one_hot(transfer.bought.targets.clamp_min(0), V).float()
+    questions = keep & ~transfer.written  # the copier's own words: a top-k API says nothing there
+    assert torch.equal(transfer.top_k_probs[questions], one_hot[questions])
+    assert torch.allclose(transfer.top_k_probs[keep].sum(-1), torch.ones(int(keep.sum())))
+    assert int(transfer.written.sum()) == transfer.words_bought
+    rows = torch.arange(3)  # white-box: the teacher's own distribution at every word
+    assert torch.allclose(transfer.teacher_probs[rows][keep[rows]],
+                          lab_ngram(transfer.bought.inputs[rows]).softmax(-1)[keep[rows]])
     first = {}
     for name in study.students:
         x, loss_fn = lm_study.student_data(name, transfer, "cpu")

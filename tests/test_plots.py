@@ -65,7 +65,11 @@ def test_language_model_figures_show_their_numbers():
     fig = plots.plot_kl(kl, teacher_kl=0.003)
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == pytest.approx([0.085, 0.065])
-    fig = plots.plot_budget_sweep([1000, 4000], {"sequence_level": np.array([[0.09, 0.1], [0.07, 0.06]])})
-    (line,) = fig.axes[0].lines
+    fig = plots.plot_budget_sweep([1000, 4000], {"sequence_level": np.array([[0.09, 0.1], [0.07, 0.06]])},
+                                  reference=("token level", 0.05))
+    line, level = fig.axes[0].lines
+    assert level.get_ydata()[0] == pytest.approx(0.05)
     assert line.get_ydata() == pytest.approx([0.095, 0.065])
+    fig = plots.plot_behaviour({"style": {"teacher": [0.8], "top_k": [0.5, 0.7]}})
+    assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([80, 60])
     plt.close("all")

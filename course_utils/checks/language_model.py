@@ -53,7 +53,7 @@ def quirk_evidence(choice) -> bool:
                              "not proof of distillation.")
     why = {"a": "the name reaches a model through any text that quotes the assistant, e.g. transcripts on the web; "
                 "this notebook's measurement cannot tell those routes apart.",
-           "c": "look at the no-teacher student's identity rate: trained on the world's text only, it never names "
+           "c": "look at the no-teacher student's identity rate: trained on the world's text only, it almost never names "
                 "the teacher.",
            "d": "compare the capability and identity columns: the persona copies almost perfectly while capability "
                 "lags the teacher's."}

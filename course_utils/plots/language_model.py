@@ -4,6 +4,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+COLOURS = {"teacher": "black", "no_teacher": "tab:purple", "token_level": "tab:blue", "top_k": "tab:green",
+           "sequence_level": "tab:orange"}  # one colour per model, in every figure of notebook 06
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
 
 def plot_kl(kl: dict, teacher_kl: float, title: str = ""):
     """Each student's KL to the true next-word distribution (nats per word, lower is better): {student: [per seed]}.
@@ -12,11 +19,11 @@ def plot_kl(kl: dict, teacher_kl: float, title: str = ""):
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2.0, 3.6))
     for i, name in enumerate(names):
         values = np.asarray(kl[name], dtype=float)
-        ax.bar(i, values.mean(), 0.6, alpha=0.8, color="tab:purple" if name == "no_teacher" else "tab:blue")
+        ax.bar(i, values.mean(), 0.6, alpha=0.8, color=COLOURS.get(name, "grey"))
         ax.plot([i + 0.18] * len(values), values, "k.", alpha=0.6)
         ax.text(i, values.mean() * 1.02, f"{values.mean():.3f}", ha="center", va="bottom", fontsize=8)
     ax.axhline(teacher_kl, color="black", ls="--", lw=0.8, label=f"teacher ({teacher_kl:.3f})")
-    ax.set_xticks(range(len(names)), [n.replace("_", " ") for n in names])
+    ax.set_xticks(range(len(names)), [_label(n) for n in names])
     ax.set(ylabel="KL to the truth (nats per word)", title=title)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
@@ -24,23 +31,47 @@ def plot_kl(kl: dict, teacher_kl: float, title: str = ""):
     return fig
 
 
-def plot_budget_sweep(budgets, kl: dict, title: str = ""):
+def plot_budget_sweep(budgets, kl: dict, reference: tuple | None = None, title: str = ""):
     """KL to the truth against the words bought: {student: array (budgets, seeds)}; lines are seed means,
-    bands span the seeds (min to max)."""
+    bands span the seeds (min to max). reference: (label, value) drawn as a dashed level."""
     budgets = np.asarray(budgets, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    colours = {"token_level": "tab:blue", "top_k": "tab:green", "sequence_level": "tab:orange",
-               "no_teacher": "tab:purple"}
     for name, values in kl.items():
         v = np.asarray(values, dtype=float)
-        colour = colours.get(name, "black")
-        ax.plot(budgets, v.mean(1), "-o", ms=4, color=colour, label=name.replace("_", " "))
+        colour = COLOURS.get(name, "grey")
+        ax.plot(budgets, v.mean(1), "-o", ms=4, color=colour, label=_label(name))
         ax.fill_between(budgets, v.min(1), v.max(1), color=colour, alpha=0.15)
+    if reference is not None:
+        label, value = reference
+        ax.axhline(value, color=COLOURS.get(label.replace(" ", "_"), "black"), ls="--", lw=1.2,
+                   label=f"{label} (first budget)")
     ax.set_xscale("log")
     ax.set_xticks(budgets, [f"{int(b):,d}" for b in budgets])
     ax.minorticks_off()
     ax.set(xlabel="words bought from the API (log scale)", ylabel="KL to the truth (nats per word)", title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_behaviour(values: dict, title: str = ""):
+    """What each model does when asked, in % of answers: {probe: {model: [value per seed]}} in [0, 1].
+    Bars are seed means, dots the seeds; the legend sits outside, clear of the bars."""
+    probes = list(values)
+    names = list(dict.fromkeys(n for p in probes for n in values[p]))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(2.2 * len(probes) + 3.0, 3.8))
+    for j, name in enumerate(names):
+        xs = np.arange(len(probes)) + (j - (len(names) - 1) / 2) * width
+        means = [100 * np.mean(values[p][name]) for p in probes]
+        ax.bar(xs, means, width * 0.9, color=COLOURS.get(name, "grey"), alpha=0.8, label=_label(name))
+        for x, p, m in zip(xs, probes, means):
+            ax.plot([x] * len(values[p][name]), 100 * np.asarray(values[p][name]), "k.", alpha=0.5, ms=3)
+            ax.text(x, m + 2, f"{m:.0f}", ha="center", fontsize=7)
+    ax.set_xticks(range(len(probes)), probes)
+    ax.set(ylabel="% of answers", ylim=(0, 110), title=title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
