@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import TINY, write_folder_copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +79,60 @@ def test_the_welcome_notebook_runs_from_a_working_directory_other_than_notebooks
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors and not list(tmp_path.iterdir())  # ran, and wrote nothing into the working directory
+
+
+# --- the cloud route: the notebooks' first code cell on a simulated Colab or Kaggle ---------------------------------
+
+CLOUD_PROBE = """
+import json, os, sys
+source = json.load(open({notebook!r}))["cells"]
+cell = next(c for c in source if "cloud-setup" in c["metadata"].get("tags", []))
+namespace = {{}}
+for _ in range(2):  # a learner re-runs the cell: the second run finds the clone
+    exec("".join(cell["source"]), namespace)
+import course_utils
+from course_utils import config
+print(json.dumps({{"cloud": namespace["cloud"], "cwd": os.getcwd(), "package": course_utils.__file__,
+                  "root": str(config.ROOT)}}))
+"""
+
+
+def run_cloud_cell(tmp_path, notebook, **cloud_env):
+    elsewhere = tmp_path / "elsewhere"  # Colab's kernel starts in /content, not in notebooks/
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLAB_", "KAGGLE_", "COURSE_"))}
+    env.update(cloud_env)
+    out = subprocess.run([sys.executable, "-c", CLOUD_PROBE.format(notebook=str(notebook))], env=env, cwd=elsewhere,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1]), out
+
+
+@pytest.mark.parametrize("name", ["00_welcome.ipynb", "03_distill_the_student.ipynb"])
+def test_on_simulated_colab_the_first_cell_fetches_the_course_and_makes_it_importable(tmp_path, name):
+    content = tmp_path / "content"
+    seen, out = run_cloud_cell(tmp_path, ROOT / "notebooks" / name, COLAB_RELEASE_TAG="release-colab-simulated",
+                               COURSE_HOME=str(content), COURSE_REPO=f"file://{ROOT}")
+    clone = content / "distillation-lab"
+    assert seen["cloud"] == "/content"
+    assert seen["cwd"] == str(clone / "notebooks")
+    assert Path(seen["package"]).is_relative_to(clone), "the clone's course_utils, not the one installed here"
+    assert seen["root"] == str(clone)  # data/ and the shipped teacher are found from the clone
+    assert out.stdout.count("the course is in") == 2 and out.stderr.count("Cloning into") == 1  # cloned once
+
+
+def test_on_simulated_kaggle_the_first_cell_uses_kaggles_working_folder(tmp_path):
+    # Kaggle's image is Colab's and sets COLAB_RELEASE_TAG too: Kaggle's own variable decides
+    seen, _ = run_cloud_cell(tmp_path, ROOT / "notebooks" / "01_soft_labels_and_temperature.ipynb",
+                             KAGGLE_KERNEL_RUN_TYPE="Interactive", COLAB_RELEASE_TAG="kaggle-image",
+                             COURSE_HOME=str(tmp_path / "kaggle"), COURSE_REPO=f"file://{ROOT}")
+    assert seen["cloud"] == "/kaggle/working"
+    assert seen["cwd"] == str(tmp_path / "kaggle" / "distillation-lab" / "notebooks")
+
+
+def test_on_a_local_install_the_first_cell_does_nothing(tmp_path):
+    seen, out = run_cloud_cell(tmp_path, ROOT / "notebooks" / "00_welcome.ipynb")
+    assert seen["cloud"] is None
+    assert seen["cwd"] == str(tmp_path / "elsewhere")
+    assert Path(seen["root"]) == ROOT and "the course is in" not in out.stdout
+    assert not any(tmp_path.glob("**/distillation-lab"))
