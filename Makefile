@@ -11,10 +11,10 @@ ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
 LAB     := $(dir $(PY)).installed-lab
 STAMP   := $(dir $(PY)).installed-test
 
-.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy clean help
+.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student clean help
 
 help:
-	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make clean"
+	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make clean"
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -64,8 +64,12 @@ execute: $(STAMP)
 tidy: $(LAB)
 	$(PY) tools/clean_notebooks.py
 
+# student copies in student/: solution cells (tagged `solution`) removed, outputs cleared, exercises left to fill
+student: $(LAB)
+	$(PY) tools/student.py --out student
+
 bench: $(STAMP)
 	$(PY) bench/train_bench.py
 
 clean:
-	rm -rf data/cache tests/output bench/results/local .pytest_cache
+	rm -rf data/cache tests/output bench/results/local .pytest_cache student
