@@ -11,10 +11,10 @@ ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
 LAB     := $(dir $(PY)).installed-lab
 STAMP   := $(dir $(PY)).installed-test
 
-.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student clean help
+.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student site clean help
 
 help:
-	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make clean"
+	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make site | make clean"
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -68,8 +68,12 @@ tidy: $(LAB)
 student: $(LAB)
 	$(PY) tools/student.py --out student
 
+# the course as a static web page in site/ (the committed, executed notebooks as HTML, and an index); open site/index.html
+site: $(LAB)
+	$(PY) tools/site.py --out site
+
 bench: $(STAMP)
 	$(PY) bench/train_bench.py
 
 clean:
-	rm -rf data/cache tests/output bench/results/local .pytest_cache student
+	rm -rf data/cache tests/output bench/results/local .pytest_cache student site

@@ -201,3 +201,46 @@ def test_notebook_01_runs_and_the_T_slider_redraws(tmp_path):
             assert after_png != before_png, "the explorer's figure did not change after the T slider moved"
         finally:
             context.close()
+
+
+def test_the_course_site_opens_its_index_and_a_notebook_page_offline(tmp_path):
+    """`make site`'s pages open from disk with the network cut: the index lists every notebook and its sections,
+    a notebook page shows its figures and leads back to the index."""
+    _require_browser()
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    site = tmp_path / "site"
+    built = subprocess.run([sys.executable, str(ROOT / "tools" / "site.py"), "--out", str(site)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route(re.compile(r"^https?://"), lambda route: route.abort())  # offline: no CDN, no badge images
+            page.goto((site / "index.html").as_uri())
+            entries = page.locator("ol.toc > li")
+            assert entries.count() == len(notebooks)
+            assert "The distillation loop" in entries.nth(3).inner_text()
+            page.screenshot(path=str(OUTPUT / "site_index.png"), full_page=True)
+
+            page.locator("ol.toc a", has_text="03 · Distil the student").first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("03_distill_the_student.html")
+            assert page.locator("h1").first.inner_text().startswith("03 · Distil the student")
+            figures = page.locator("img[src^='data:image/png']")
+            assert figures.count() >= 2  # the gain figure and the class-structure figure
+            assert all(figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+                       for i in range(figures.count()))
+            assert "def distill(student, teacher, loader, loss_fn, cfg)" in page.locator("body").inner_text()
+            page.screenshot(path=str(OUTPUT / "site_03.png"))
+
+            page.locator("nav.course-nav a", has_text="contents").click()
+            page.wait_for_load_state()
+            assert page.url.endswith("index.html")
+        finally:
+            browser.close()
