@@ -11,10 +11,10 @@ ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
 LAB     := $(dir $(PY)).installed-lab
 STAMP   := $(dir $(PY)).installed-test
 
-.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student site clean help
+.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student site slides clean help
 
 help:
-	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make site | make clean"
+	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make site | make slides | make clean"
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -72,8 +72,12 @@ student: $(LAB)
 site: $(LAB)
 	$(PY) tools/site.py --out site
 
+# the ten-minute presenter sequence (cells tagged `presenter`) as reveal.js slides: slides/presenter.slides.html
+slides: $(LAB)
+	$(PY) tools/slides.py --out slides
+
 bench: $(STAMP)
 	$(PY) bench/train_bench.py
 
 clean:
-	rm -rf data/cache tests/output bench/results/local .pytest_cache student site
+	rm -rf data/cache tests/output bench/results/local .pytest_cache student site slides
