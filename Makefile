@@ -11,7 +11,7 @@ ARCHIVE ?= ../shared/data/cifar10-jpeg.tar.gz
 LAB     := $(dir $(PY)).installed-lab
 STAMP   := $(dir $(PY)).installed-test
 
-.PHONY: lab test unit notebooks browser data bench bench-quick execute tidy student site slides clean help
+.PHONY: lab test unit notebooks browser data bench bench-quick execute record-demo tidy student site slides clean help
 
 help:
 	@echo "make lab | make test | make unit | make notebooks | make data | make bench | make execute | make tidy | make student | make site | make slides | make clean"
@@ -58,6 +58,13 @@ data:
 execute: $(STAMP)
 	COURSE_PROFILE=$${COURSE_PROFILE:-quick} $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
+	$(MAKE) tidy
+
+# record what the demo profile replays (data/replay/*.pt): notebooks 03, 04 and 06 run in place in the quick profile,
+# so that their stored outputs and the replayed values come from the same run
+record-demo: $(STAMP)
+	COURSE_PROFILE=quick COURSE_RECORD_REPLAY=1 $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 notebooks/03_*.ipynb notebooks/04_*.ipynb notebooks/06_*.ipynb
 	$(MAKE) tidy
 
 # strip volatile noise (timings, widget state, progress bars; execution counts renumbered 1, 2, ...) but keep the outputs

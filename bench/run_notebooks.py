@@ -24,6 +24,18 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what the platform says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown"
+
+
 def cell_seconds(cell) -> float | None:
     """Seconds from the kernel's busy to its reply, from the timestamps nbclient records (record_timing)."""
     t = cell.metadata.get("execution", {})
@@ -59,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "local")
-    ap.add_argument("--profile", choices=("quick", "full"), default=None, help="sets COURSE_PROFILE (default: as set)")
+    ap.add_argument("--profile", choices=("quick", "full", "demo"), default=None, help="sets COURSE_PROFILE (default: as set)")
     ap.add_argument("--timeout", type=int, default=1200, help="seconds one cell may run")
     ap.add_argument("--kernel", default="python3", help="Jupyter kernel name")
     args = ap.parse_args()
@@ -75,7 +87,8 @@ def main() -> None:
     except ImportError:
         device, version = "unknown (no torch in this Python)", None
     record = {"torch": version, "device": device, "profile": os.environ.get("COURSE_PROFILE", "auto"),
-              "python": sys.version.split()[0], "runs": []}
+              "python": sys.version.split()[0], "cpu": cpu_name(), "cpu_count": os.cpu_count(),
+              "date": datetime.now().strftime("%Y-%m-%d"), "runs": []}
     for nb in args.notebooks:
         print(f"== {nb.name}: running ...", flush=True)
         r = run_notebook(nb.resolve(), args.out, args.timeout, args.kernel)

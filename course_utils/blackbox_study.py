@@ -60,7 +60,7 @@ STUDIES = {
 
 
 def get_study(profile: str) -> BlackBoxStudy:
-    study = STUDIES[profile]
+    study = STUDIES[config.study_profile(profile)]
     assert study.shift_budget in study.budgets and study.quality_budget in study.budgets
     return study
 

@@ -9,7 +9,9 @@ import numpy as np
 import torch
 import torchvision
 
-PROFILES = ("quick", "full")  # quick: CPU laptops and CI, minutes; full: a CUDA GPU, the real recipe
+# quick: CPU laptops and CI, minutes; full: a CUDA GPU, the real recipe; demo: the quick profile with its long
+# cells replayed from a recorded quick run (course_utils.replay), for a live demo in seconds
+PROFILES = ("quick", "full", "demo")
 
 ROOT = Path(__file__).resolve().parent.parent  # the course's top folder
 DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))  # CIFAR-10: may be a read-only copy shared by a room
@@ -63,6 +65,11 @@ def get_profile(device: torch.device | None = None) -> str:
         return name
     device = device or get_device()
     return "full" if torch.device(device).type == "cuda" else "quick"
+
+
+def study_profile(profile: str) -> str:
+    """The profile whose settings a study uses: the demo replays the quick run, so it has the quick settings."""
+    return "quick" if profile == "demo" else profile
 
 
 def set_seed(seed: int) -> None:

@@ -50,11 +50,13 @@ DEFAULT_LR = 1.5  # the teacher's rate; used for an arm the validation benchmark
 
 
 def lr_choice_file(profile: str) -> Path:
+    profile = config.study_profile(profile)
     return BENCH_DIR / ("cpu" if profile == "quick" else "gpu") / f"distill_study_lr_{profile}.json"
 
 
 def get_study(profile: str) -> Study:
     """The study of this profile, with each arm's learning rate read from the validation benchmark's JSON."""
+    profile = config.study_profile(profile)
     path = lr_choice_file(profile)
     chosen = json.loads(path.read_text())["chosen_lr"] if path.exists() else {}
     return replace(STUDIES[profile], lr={arm: chosen.get(arm, DEFAULT_LR) for arm in ARMS})

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import torch
 
-from . import copier, corpus, lm, server
+from . import config, copier, corpus, lm, server
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ STUDIES = {
 
 
 def get_study(profile: str) -> LMStudy:
+    profile = config.study_profile(profile)
     if profile not in STUDIES:
         raise ValueError(f"no language-model study for profile {profile!r}: choose one of {tuple(STUDIES)}.")
     return STUDIES[profile]

@@ -30,3 +30,26 @@ def bench(relative: str) -> dict | None:
     """A committed benchmark result, e.g. bench("h100/03_distill.json"); None when it is not there."""
     path = BENCH_DIR / relative
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def run_times() -> dict:
+    """Measured run time of each notebook, {notebook: {"quick": s, "demo": s, "full": s}}, from the committed
+    timing records of bench/run_notebooks.py (cpu/notebook_timings_{quick,demo}.json, <gpu>/notebook_timings_full.json);
+    a profile not measured for a notebook is absent."""
+    sources = [("quick", BENCH_DIR / "cpu" / "notebook_timings_quick.json"),
+               ("demo", BENCH_DIR / "cpu" / "notebook_timings_demo.json"),
+               *(("full", p) for p in sorted(BENCH_DIR.glob("*/notebook_timings_full.json"))[:1])]
+    times: dict = {}
+    for profile, path in sources:
+        if path.exists():
+            for run in json.loads(path.read_text())["runs"]:
+                if run["ok"]:
+                    times.setdefault(run["notebook"], {})[profile] = run["seconds"]
+    return times
+
+
+def format_seconds(seconds: float | None) -> str:
+    """'9 s', '77 s' or '3.9 min'; 'not measured' for None."""
+    if seconds is None:
+        return "not measured"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

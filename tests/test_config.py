@@ -18,7 +18,7 @@ def test_profile_override(monkeypatch, value, expected):
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "fast")
-    with pytest.raises(ValueError, match=r"COURSE_PROFILE must be one of \('quick', 'full'\), got 'fast'"):
+    with pytest.raises(ValueError, match=r"COURSE_PROFILE must be one of \('quick', 'full', 'demo'\), got 'fast'"):
         config.get_profile()
 
 

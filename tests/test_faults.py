@@ -175,7 +175,7 @@ def test_cuda_on_a_laptop(monkeypatch):
 
 def test_an_unknown_profile(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "fast")
-    with pytest.raises(ValueError, match=r"COURSE_PROFILE must be one of \('quick', 'full'\), got 'fast'"):
+    with pytest.raises(ValueError, match=r"COURSE_PROFILE must be one of \('quick', 'full', 'demo'\), got 'fast'"):
         config.get_profile()
 
 
