@@ -105,3 +105,22 @@ def test_cleaning_drops_noise_keeps_outputs_and_is_idempotent(tmp_path):
     assert display["data"] == {"text/plain": ["HBox(children=(FloatProgress(value=0.0),))"]}
     assert result["execution_count"] == 1
     assert result["data"] == {"text/plain": ["0.91"], "image/png": "iVBORw0KGgo="}
+
+
+def test_the_instructor_guides_timing_table_is_read_from_the_committed_benchmarks():
+    import subprocess
+    import sys
+    tool = Path(__file__).resolve().parent.parent / "tools" / "guide_times.py"
+    out = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_readmes_quick_run_times_are_the_committed_measurements():
+    from course_utils import results
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    times = results.run_times()
+    for row in re.findall(r"^\| (\d\d) \| \[[^\]]+\]\(notebooks/([\w.]+)\) \| [^|]+ \| ([^|]+) \|", readme, re.M):
+        number, notebook, quick = row
+        assert quick.strip() == results.format_seconds(times[notebook]["quick"]), \
+            f"README's quick time for {notebook}: {quick.strip()!r}, measured {results.format_seconds(times[notebook]['quick'])}"

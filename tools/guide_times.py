@@ -1,0 +1,94 @@
+"""The timing table of docs/instructor.md, written from committed benchmark JSON (never typed by hand).
+
+Run times: bench/results/cpu/notebook_timings_quick.json and notebook_timings_demo.json (bench/run_notebooks.py,
+quick and demo profiles, 2-core CPU) and,
+once a GPU check has run, bench/results/<gpu>/notebook_timings_full.json. Reading times are an estimate computed
+from the notebook itself: its markdown at 150 words a minute, plus a minute per figure or widget, plus five
+minutes per exercise.
+
+Usage: python tools/guide_times.py [--check]    (--check: exit 1 if the guide's table is out of date)
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from course_utils import results
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "instructor.md"
+CPU = ROOT / "bench" / "results" / "cpu" / "notebook_timings_quick.json"
+DEMO = ROOT / "bench" / "results" / "cpu" / "notebook_timings_demo.json"
+START, END = "<!-- timings:start (tools/guide_times.py) -->", "<!-- timings:end -->"
+WORDS_PER_MINUTE, MINUTES_PER_FIGURE, MINUTES_PER_EXERCISE = 150, 1, 5
+
+
+def machine(path: Path) -> str:
+    """The machine a timing record was measured on, in words."""
+    if not path.exists():
+        return "not measured"
+    r = json.loads(path.read_text())
+    cpu = f"{r['cpu_count']} cores, {r['cpu']}" if "cpu" in r else r["device"]
+    return f"{cpu}, torch {r['torch']}" + (f", {r['date']}" if "date" in r else "")
+
+
+def gpu_device() -> str:
+    for path in sorted((ROOT / "bench" / "results").glob("*/notebook_timings_full.json"))[:1]:
+        return json.loads(path.read_text())["device"]
+    return ""
+
+
+def reading_minutes(path: Path) -> tuple[int, int, int, int]:
+    """(words, figures and widgets, exercises, estimated minutes) of one notebook."""
+    cells = json.loads(path.read_text())["cells"]
+    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown"
+                and "solution" not in c["metadata"].get("tags", []))
+    figures = sum(any("image/png" in o.get("data", {}) or "widget" in str(o.get("data", {}).get("text/plain", ""))
+                      for o in c.get("outputs", [])) for c in cells)
+    exercises = sum("".join(c["source"]).startswith("# Exercise") for c in cells if c["cell_type"] == "code")
+    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_FIGURE * figures + MINUTES_PER_EXERCISE * exercises
+    return words, figures, exercises, round(minutes / 5) * 5
+
+
+def fmt(seconds) -> str:
+    return "not yet measured" if seconds is None else results.format_seconds(seconds)
+
+
+def table() -> str:
+    times, device_gpu = results.run_times(), gpu_device()
+    rows = ["| notebook | run, quick (2-core CPU) | run, demo (2-core CPU) | run, full (GPU) | words | figures | "
+            "exercises | reading and exercises (estimate) |", "|---|---|---|---|---|---|---|---|"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        words, figures, exercises, minutes = reading_minutes(path)
+        t = times.get(path.name, {})
+        rows.append(f"| {path.stem} | {fmt(t.get('quick'))} | {fmt(t.get('demo'))} | {fmt(t.get('full'))} | {words:,} | "
+                    f"{figures} | {exercises} | about {minutes} min |")
+    source = (f"Run times: `{CPU.relative_to(ROOT)}` ({machine(CPU)}) and `{DEMO.relative_to(ROOT)}` "
+              f"({machine(DEMO)})")
+    source += f"; GPU: {device_gpu}." if device_gpu else "; the full profile has not yet run end to end on a GPU for these versions."
+    return "\n".join([START, *rows, "", source, END])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the guide's table is out of date")
+    args = parser.parse_args(argv)
+    text = GUIDE.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        print(f"{GUIDE.relative_to(ROOT)} has no {START} ... {END} block: add one where the table goes")
+        return 1
+    new = pattern.sub(lambda _: table(), text)
+    if args.check:
+        if new != text:
+            print(f"{GUIDE.relative_to(ROOT)}'s timing table is out of date: run python tools/guide_times.py")
+            return 1
+        return 0
+    GUIDE.write_text(new)
+    print(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
