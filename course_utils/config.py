@@ -14,8 +14,8 @@ import torchvision
 PROFILES = ("quick", "full", "demo")
 
 ROOT = Path(__file__).resolve().parent.parent  # the course's top folder
-DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))  # CIFAR-10: may be a read-only copy shared by a room
-WORK_DIR = Path(os.environ.get("COURSE_WORK_DIR", ROOT / "data"))  # what the course writes: caches, checkpoints, results
+DATA_DIR = Path(os.path.expandvars(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))).expanduser()  # CIFAR-10: may be a read-only copy shared by a room
+WORK_DIR = Path(os.path.expandvars(os.environ.get("COURSE_WORK_DIR", ROOT / "data"))).expanduser()  # what the course writes: caches, checkpoints, results
 PRETRAINED_DIR = ROOT / "data" / "pretrained"  # shipped artefacts (tracked in git)
 CHECKPOINT_DIR = WORK_DIR / "checkpoints"  # what the notebooks train and save
 

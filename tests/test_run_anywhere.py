@@ -136,3 +136,12 @@ def test_on_a_local_install_the_first_cell_does_nothing(tmp_path):
     assert seen["cwd"] == str(tmp_path / "elsewhere")
     assert Path(seen["root"]) == ROOT and "the course is in" not in out.stdout
     assert not any(tmp_path.glob("**/distillation-lab"))
+
+
+def test_the_data_and_work_folders_expand_home_and_variables(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "COURSE_USER": "alice",
+           "COURSE_WORK_DIR": "~/course-$COURSE_USER", "COURSE_DATA_DIR": "$HOME/shared"}
+    out = subprocess.run([sys.executable, "-c", "from course_utils import config; print(config.WORK_DIR); print(config.DATA_DIR)"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(tmp_path / "course-alice"), str(tmp_path / "shared")]
