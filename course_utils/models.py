@@ -99,7 +99,8 @@ def init_whitening(model: Net, images: torch.Tensor, eps: float = 5e-4) -> None:
     """
     w = model.whiten.weight  # (24, 3, 2, 2)
     patches = normalize(images).float().unfold(2, 2, 1).unfold(3, 2, 1)  # (N, 3, 31, 31, 2, 2)
-    patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12).double()  # (N*31*31, 12)
+    patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)  # (N*31*31, 12)
+    patches = (patches.cpu() if patches.device.type == "mps" else patches).double()  # Apple's MPS has no float64
     patches = patches - patches.mean(0)
     cov = patches.T @ patches / len(patches)  # (12, 12)
     eigvals, eigvecs = torch.linalg.eigh(cov)
