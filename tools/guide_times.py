@@ -57,7 +57,7 @@ def fmt(seconds) -> str:
 
 def table() -> str:
     times, device_gpu = results.run_times(), gpu_device()
-    rows = ["| notebook | run, quick (2-core CPU) | run, demo (2-core CPU) | run, full (GPU) | words | figures | "
+    rows = ["| notebook | run, quick (2-core CPU) | run, demo (2-core CPU) | run, full (GPU) | words, boxes included | figures | "
             "exercises | reading and exercises (estimate) |", "|---|---|---|---|---|---|---|---|"]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         words, figures, exercises, minutes = reading_minutes(path)
