@@ -33,7 +33,7 @@ for step in $steps; do
         rc=${PIPESTATUS[0]}; cp bench/results/gpu/distill_study_lr_full.json "$out/" 2>/dev/null; (exit "$rc")
         ;;
     notebooks)
-        nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb notebooks/06_language_model.ipynb}
+        nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb notebooks/05_detect_distillation.ipynb notebooks/06_language_model.ipynb}
         if ! python3 -c "import nbclient, ipykernel, ipywidgets" 2>/dev/null; then
             python3 -m pip install --quiet --no-index --find-links .carry/wheels nbclient ipykernel ipywidgets || {
                 echo "no Jupyter here and no usable wheels in .carry/wheels: run bench/gpu_wheels.sh and carry .carry/wheels" >&2
