@@ -32,7 +32,7 @@ def write_atomic(path: Path | str, write) -> Path:
     absent, and the temporary file is removed. An OSError becomes a WriteError that says what to do.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: concurrent writers never share it
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
