@@ -123,3 +123,15 @@ def test_the_readmes_quick_run_times_are_the_committed_measurements():
         number, notebook, quick = row
         assert quick.strip() == results.format_seconds(times[notebook]["quick"]), \
             f"README's quick time for {notebook}: {quick.strip()!r}, measured {results.format_seconds(times[notebook]['quick'])}"
+
+
+def test_every_notebook_links_the_glossary_and_every_link_finds_its_term():
+    root = Path(__file__).resolve().parent.parent
+    glossary = (root / "docs" / "glossary.md").read_text()
+    anchors = {re.sub(r"[^\w\- ]", "", t.lower()).replace(" ", "-") for t in re.findall(r"^### (.+)$", glossary, re.M)}
+    for path in NOTEBOOKS:
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+        links = re.findall(r"\]\(\.\./docs/glossary\.md(?:#([\w-]+))?\)", text)
+        assert links, f"{path.name} never links docs/glossary.md"
+        missing = [a for a in links if a and a not in anchors]
+        assert not missing, f"{path.name} links glossary terms that docs/glossary.md does not define: {missing}"

@@ -30,6 +30,7 @@ def page(path: Path, exporter: HTMLExporter) -> tuple[str, list[tuple[int, str, 
     """The notebook as an HTML page, and its headings as (level, anchor, text)."""
     body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
     body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)  # links between notebooks
+    body = body.replace('href="../docs/glossary.md', 'href="glossary.html')  # the glossary is a page of the site
     return body, [(int(level), anchor, text_of(inner)) for level, anchor, inner in HEADING.findall(body)]
 
 
@@ -47,6 +48,25 @@ def subtitle(path: Path) -> str:
     paragraphs = re.split(r"\n\s*\n", nbformat.read(path, as_version=4).cells[0].source)
     found = next((p.strip() for p in paragraphs if p.strip().startswith("*") and p.strip().endswith("*")), "")
     return re.sub(r"[*$]", "", found).replace("\n", " ")
+
+
+def slug(title: str) -> str:
+    """The anchor GitHub gives a markdown heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def glossary_page() -> str:
+    """docs/glossary.md as a page whose headings carry GitHub's anchors, so the notebooks' links find them."""
+    from nbconvert.filters import markdown2html
+
+    text = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    parts = re.split(r"^### (.+)$", text, flags=re.M)  # [intro, title, body, title, body, ...]
+    body = markdown2html(parts[0])
+    for title, section in zip(parts[1::2], parts[2::2]):
+        body += f'<h3 id="{slug(title)}">{html.escape(title)}</h3>' + markdown2html(section)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Glossary</title>"
+            f"<style>{PAGE_STYLE}</style></head><body><p><a href='index.html'>Distillation Lab: contents</a></p>"
+            f"{body}</body></html>")
 
 
 def build(out: Path) -> list[Path]:
@@ -73,9 +93,11 @@ def build(out: Path) -> list[Path]:
              "notebooks as committed, executed in the <code>quick</code> profile on a CPU; to run them and move "
              "the sliders, open them in JupyterLab (<code>make lab</code>) or on Colab (the badge at the top of "
              "each page).</p>"
+             "<p>The course's terms are defined in <a href='glossary.html'>the glossary</a>.</p>"
              f"<ol class='toc' style='list-style:none;padding:0'>{''.join(entries)}</ol></body></html>")
     (out / "index.html").write_text(index, encoding="utf-8")
-    return [out / "index.html", *written]
+    (out / "glossary.html").write_text(glossary_page(), encoding="utf-8")
+    return [out / "index.html", out / "glossary.html", *written]
 
 
 def main(argv=None) -> int:
