@@ -9,6 +9,16 @@ def report(ok: bool, message: str) -> bool:
     return ok
 
 
+def multiple_choice(choice, right: str, praise: str, why: dict) -> bool:
+    """A one-letter answer: `praise` for the `right` letter, why[letter] for each wrong one."""
+    options = sorted([right, *why])
+    if choice is None:
+        return report(False, f"replace None with one of {options}.")
+    if choice not in options:
+        return report(False, f"choose one of {options}, as a string; got {choice!r}.")
+    return report(True, praise) if choice == right else report(False, why[choice])
+
+
 def percentage(value, what: str) -> bool:
     """True (after telling the learner) when `value` looks like a percentage where a share in [0, 1] was asked."""
     if not 1 < float(value) <= 100:

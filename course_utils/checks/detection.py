@@ -1,7 +1,7 @@
 """Checkers of notebook 05: Cohen's kappa from a right/wrong table, what evidence supports an allegation, the probe budget."""
 from __future__ import annotations
 
-from .common import close, report
+from .common import close, multiple_choice, report
 
 
 def kappa_from_counts(fn) -> bool:
@@ -35,29 +35,21 @@ def kappa_from_counts(fn) -> bool:
                         "images (kappa below zero).")
 
 
-EVIDENCE = {
-    "a": "it agrees with our teacher on 62% of test images; our own models, at most 58%",
-    "b": "it repeats 18% of our watermark's wrong answers (139 logged queries); our own models, at most 6%",
-    "c": "its kappa with our teacher is 0.12; our own models', at most 0.11",
-    "d": "its accuracy is within one point of our teacher's",
-}
-
-
 def strongest_evidence(choice) -> bool:
-    """Exercise 05.2: which observation, alone, best supports "this model was distilled from ours"?"""
-    if choice not in EVIDENCE:
-        return report(False, f"answer one of {sorted(EVIDENCE)}, as a string; got {choice!r}.")
-    if choice == "b":
-        return report(True, "a keyed wrong answer has no reason to appear in a model that never saw our answers, and "
-                            "the margin over our own models is three times their level on over a hundred queries. It "
-                            "still shows only that the suspect learned from our API's answers, not who trained it.")
+    """Exercise 05.2: which observation, alone, best supports "this model was distilled from ours"? (a) it agrees with
+    our teacher on 62% of test images, our own models at most 58%; (b) it repeats 18% of our watermark's wrong answers
+    over 139 logged queries, our own models at most 6%; (c) its kappa with our teacher is 0.12, our own models' at most
+    0.11; (d) its accuracy is within one point of our teacher's."""
     why = {"a": "a few points above our own models, on one set of images: good models agree anyway, and a model a "
                 "little better than ours agrees more. The margin is small against how much models vary.",
            "c": "0.12 against 0.11 is within the noise of kappa on a few hundred images (the teacher errs on few), "
                 "and similar training makes innocent models share hard images' mistakes too.",
            "d": "an independent model of the same size trained on the same data reaches a similar accuracy; "
                 "accuracy says nothing about where the answers came from."}
-    return report(False, why[choice])
+    return multiple_choice(choice, "b", "a keyed wrong answer has no reason to appear in a model that never saw our "
+                           "answers, and the margin over our own models is three times their level on over a hundred "
+                           "queries. It still shows only that the suspect learned from our API's answers, not who "
+                           "trained it.", why)
 
 
 def probe_budget(choice, curve: dict, target: float) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from .. import lm
-from .common import call, close, report
+from .common import call, close, multiple_choice, report
 
 
 def token_kl_by_hand(fn) -> bool:
@@ -35,26 +35,16 @@ def token_kl_by_hand(fn) -> bool:
 
 
 def quirk_evidence(choice) -> bool:
-    """Exercise 06.2: what a model that names another lab's assistant shows."""
-    answers = {
-        "a": "that it was distilled from that lab's API",
-        "b": "that its training text contained that assistant's answers, from the API or from anywhere they were "
-             "published",
-        "c": "nothing: the quirk appears in models trained on the world's own text too",
-        "d": "that it copied the teacher's capability",
-    }
-    if choice is None:
-        return report(False, f"replace None with one of {sorted(answers)}.")
-    if choice not in answers:
-        return report(False, f"choose one of {sorted(answers)}, got {choice!r}.")
-    if choice == "b":
-        return report(True, "the quirk says the assistant's text was in the training data. The API is one way in; "
-                             "chat logs posted on the web, or a data set built from them, are others. It is a lead, "
-                             "not proof of distillation.")
+    """Exercise 06.2: what a model that names another lab's assistant shows: (a) that it was distilled from that
+    lab's API; (b) that its training text contained that assistant's answers, from the API or from anywhere they were
+    published; (c) nothing: the quirk appears in models trained on the world's own text too; (d) that it copied the
+    teacher's capability."""
     why = {"a": "the name reaches a model through any text that quotes the assistant, e.g. transcripts on the web; "
                 "this notebook's measurement cannot tell those routes apart.",
            "c": "look at the no-teacher student's identity rate: trained on the world's text only, it almost never names "
                 "the teacher.",
            "d": "compare the capability and identity columns: the persona copies almost perfectly while capability "
                 "lags the teacher's."}
-    return report(False, why[choice])
+    return multiple_choice(choice, "b", "the quirk says the assistant's text was in the training data. The API is one "
+                           "way in; chat logs posted on the web, or a data set built from them, are others. It is a "
+                           "lead, not proof of distillation.", why)
