@@ -3,7 +3,7 @@
 #   lr         bench/distill_study.py: each of notebook 03's students (hard, blended, label smoothing,
 #              shuffled teacher) at several learning rates, 3 seeds, judged on validation images from the
 #              test split; writes bench/results/gpu/distill_study_lr_full.json, which notebook 03 reads
-#   notebooks  notebooks in $NOTEBOOKS (default 02-04 and 06) executed by a Jupyter kernel (bench/run_notebooks.py):
+#   notebooks  notebooks in $NOTEBOOKS (default 02-06, 04b included) executed by a Jupyter kernel (bench/run_notebooks.py):
 #              the executed notebooks, their measured figures and per-cell timings as JSON (02+03 about
 #              3.5 min, 04 about 3-4 min on one H100). Without Jupyter on the machine it first installs
 #              nbclient and ipykernel from .carry/wheels (made here by bench/gpu_wheels.sh; carry it along)
@@ -33,7 +33,7 @@ for step in $steps; do
         rc=${PIPESTATUS[0]}; cp bench/results/gpu/distill_study_lr_full.json "$out/" 2>/dev/null; (exit "$rc")
         ;;
     notebooks)
-        nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb notebooks/05_detect_distillation.ipynb notebooks/06_language_model.ipynb}
+        nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb notebooks/04b_what_limits_a_copy.ipynb notebooks/05_detect_distillation.ipynb notebooks/06_language_model.ipynb}
         if ! python3 -c "import nbclient, ipykernel, ipywidgets" 2>/dev/null; then
             python3 -m pip install --quiet --no-index --find-links .carry/wheels nbclient ipykernel ipywidgets || {
                 echo "no Jupyter here and no usable wheels in .carry/wheels: run bench/gpu_wheels.sh and carry .carry/wheels" >&2

@@ -1,6 +1,6 @@
-"""Notebook 04's study, defined once: its parameters per profile, the query stream, and the one
-function that trains a copy of the teacher from its answers. The notebook and bench/budget_steps.py
-both use it.
+"""Notebooks 04 and 04b's study, defined once: its parameters per profile, the query stream, and the one
+function that trains a copy of the teacher from its answers. Both notebooks and bench/budget_steps.py
+use it.
 
 Every copy of one seed starts from the same initial weights and sees the same batches, whatever its
 targets, so comparisons between exposures are paired by seed.
@@ -27,13 +27,16 @@ class BlackBoxStudy:
     lr: float                   # peak learning rate at batch 1024 of the students (section 6b: the teacher's recipe)
     epochs: float               # every student trains this many passes over its transfer set ...
     min_steps: int              # ... but at least this many steps (a small transfer set is seen many times)
-    test_per_class: int | None  # test images per class for accuracy and fidelity (None: all 1,000)
-    shift_budget: int           # queries per transfer set in section 5, and for the defences of section 7
-    quality_epochs: tuple       # training epochs of the cheaper teachers of section 6
+    test_per_class: int         # test images per class for accuracy and fidelity; the rest of the test split is
+                                # the pool of images the teacher never saw (section 5b)
+    shift_budget: int           # queries per transfer set in section 5, and for the defences of notebook 04b
+    unseen_budget: int          # queries of section 5b, sent from that pool (a budget of the curves: paired with them)
+    quality_epochs: tuple       # training epochs of the cheaper teachers of notebook 04b, section 1
     quality_widths: tuple       # their architecture (channels of the three blocks)
     quality_train_per_class: int | None  # labelled images per class they learn from (None: all 5,000)
-    quality_budget: int         # queries each teacher of section 6 answers
-    capacity_epochs: float | None  # training epochs of the copies of section 6b (None: as every student, steps_for)
+    quality_budget: int         # queries each teacher of notebook 04b, section 1 answers
+    twin_course_teacher: bool   # train a second course teacher (another seed) for the fidelity ceiling (GPU seconds)
+    capacity_epochs: float | None  # training epochs of the copies of 04b, section 2 (None: as every student, steps_for)
     capacity_seeds: tuple       # their seeds
     k: int = 3                  # classes a "top_k" answer shows
     T: float = 2.0              # temperature of every soft target (probs, top_k, logits), fixed in advance
@@ -42,26 +45,30 @@ class BlackBoxStudy:
 
 
 STUDIES = {
-    # one GPU: the whole test set, budgets up to all 50,000 training images, teacher-sized cheap teachers
+    # one GPU: half the test set (the other half: images the teacher never saw), budgets up to all 50,000
+    # training images, teacher-sized cheap teachers
     "full": BlackBoxStudy(budgets=(1_000, 2_000, 5_000, 10_000, 20_000, 50_000),
                           exposures=("logits", "probs", "top_k", "label"), seeds=(0, 1, 2),
-                          batch_size=1024, lr=train.STUDENT_RECIPE.lr, epochs=10, min_steps=200, test_per_class=None,
-                          shift_budget=20_000, quality_epochs=(1, 2, 4), quality_widths=models.TEACHER_WIDTHS,
-                          quality_train_per_class=None, quality_budget=50_000,
+                          batch_size=1024, lr=train.STUDENT_RECIPE.lr, epochs=10, min_steps=200, test_per_class=500,
+                          shift_budget=20_000, unseen_budget=5_000, quality_epochs=(1, 2, 4),
+                          quality_widths=models.TEACHER_WIDTHS, quality_train_per_class=None, quality_budget=50_000,
+                          twin_course_teacher=True,
                           capacity_epochs=train.TEACHER_RECIPE.epochs, capacity_seeds=(0, 1, 2)),
     # a CPU: the teacher answers a few hundred images/s and a student trains ~1,000-2,400 images/s,
     # so small budgets and short runs
     "quick": BlackBoxStudy(budgets=(250, 1_000, 3_000), exposures=("probs", "top_k", "label"), seeds=(0, 1),
-                           batch_size=128, lr=train.TEACHER_RECIPE.lr, epochs=3, min_steps=60, test_per_class=100,
-                           shift_budget=1_000, quality_epochs=(0.5, 2), quality_widths=models.STUDENT_WIDTHS,
-                           quality_train_per_class=400, quality_budget=3_000,
+                           batch_size=128, lr=train.TEACHER_RECIPE.lr, epochs=3, min_steps=50, test_per_class=100,
+                           shift_budget=1_000, unseen_budget=1_000, quality_epochs=(0.5, 2),
+                           quality_widths=models.STUDENT_WIDTHS, quality_train_per_class=400, quality_budget=1_000,
+                           twin_course_teacher=False,
                            capacity_epochs=None, capacity_seeds=(0,)),
 }
 
 
 def get_study(profile: str) -> BlackBoxStudy:
     study = STUDIES[config.study_profile(profile)]
-    assert study.shift_budget in study.budgets and study.quality_budget in study.budgets
+    assert {study.shift_budget, study.quality_budget, study.unseen_budget} <= set(study.budgets)
+    assert study.unseen_budget <= 10 * (1000 - study.test_per_class), "the unseen pool holds the unseen budget"
     return study
 
 

@@ -47,11 +47,18 @@ def paired_summary(diffs, confidence: float = 0.95) -> dict:
     return {"mean": mean, "lo": lo, "hi": hi, "sd": float(np.std(x, ddof=1)), "n": len(x), "diffs": x}
 
 
+def no_spread(summary: dict) -> bool:
+    """True when every seed gave the same difference (say two seeds both +3.8 points, as accuracies on 1,000
+    images move in steps of 0.1): the interval has zero width, a coincidence of few seeds, not a certainty."""
+    return summary["n"] >= 2 and summary["sd"] == 0.0
+
+
 def excludes_zero(summary: dict) -> bool:
     """True when a paired_summary's interval lies wholly above or below zero: a difference these seeds
-    can tell from noise. False when it straddles zero, and for a single seed (no interval)."""
+    can tell from noise. False when it straddles zero, for a single seed (no interval), and when the seeds
+    did not spread at all (no_spread: the noise is not estimated)."""
     lo, hi = summary["lo"], summary["hi"]
-    return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)
+    return not (math.isnan(lo) or math.isnan(hi) or no_spread(summary)) and (lo > 0 or hi < 0)
 
 
 def format_interval(summary: dict, unit: str = "points", scale: float = 100.0, digits: int = 2) -> str:
@@ -67,6 +74,8 @@ def verdict(summary: dict) -> str:
     """One plain phrase for a paired_summary: above zero, below zero, or not told from noise."""
     if summary["n"] < 2:
         return "one seed cannot tell"
+    if no_spread(summary):
+        return "every seed gave the same difference: too few seeds to estimate the noise"
     if not excludes_zero(summary):
         return "interval includes zero: not told from the noise of training"
     return ("interval above zero: a gain beyond the noise of training" if summary["mean"] > 0

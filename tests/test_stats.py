@@ -32,3 +32,12 @@ def test_excludes_zero():
     assert stats.excludes_zero(stats.paired_summary([-1.0, -1.1, -0.9]))  # below zero
     assert not stats.excludes_zero(stats.paired_summary([-1.0, 2.0, 3.0]))  # straddles zero
     assert not stats.excludes_zero(stats.paired_summary([0.5]))  # one seed: no interval
+
+
+def test_seeds_that_agree_exactly_do_not_make_a_finding():
+    # two seeds both +3.8 points: a zero-width interval is a coincidence of few seeds, not a certainty
+    s = stats.paired_summary([0.038, 0.038])
+    assert stats.no_spread(s) and s["lo"] == s["hi"]
+    assert not stats.excludes_zero(s)
+    assert "too few seeds" in stats.verdict(s)
+    assert not stats.no_spread(stats.paired_summary([0.03, 0.04]))

@@ -29,7 +29,7 @@ def text_of(fragment: str) -> str:
 def page(path: Path, exporter: HTMLExporter) -> tuple[str, list[tuple[int, str, str]]]:
     """The notebook as an HTML page, and its headings as (level, anchor, text)."""
     body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-    body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)  # links between notebooks
+    body = re.sub(r'href="(\d\d\w?_[\w-]+)\.ipynb', r'href="\1.html', body)  # links between notebooks
     body = body.replace('href="../docs/glossary.md', 'href="glossary.html')  # the glossary is a page of the site
     return body, [(int(level), anchor, text_of(inner)) for level, anchor, inner in HEADING.findall(body)]
 

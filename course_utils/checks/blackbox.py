@@ -1,4 +1,5 @@
-"""Checkers of notebook 04: which exposure to buy, top-k answers to probabilities, the same-mistake rate."""
+"""Checkers of notebooks 04 and 04b: which exposure to buy, top-k answers to probabilities (04), the
+same-mistake rate (04b)."""
 from __future__ import annotations
 
 import numpy as np
@@ -68,7 +69,7 @@ def topk_to_probs(fn) -> bool:
 
 
 def same_mistake_rate(value, student_pred: torch.Tensor, teacher_pred: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Exercise 04.3: among the test images the teacher gets wrong, the share where the student gives
+    """Exercise 04b.1: among the test images the teacher gets wrong, the share where the student gives
     the very same wrong answer."""
     if value is None:
         return report(False, "replace None with a number between 0 and 1.")

@@ -4,7 +4,7 @@ course_utils.widgets wraps some of them in sliders. One submodule per part of th
 
 - `common`: image grids, training curves, confusion matrix, top-k gallery, heatmap, paired bars (00, 02, 03)
 - `temperature`: soft labels, temperature, why T^2, a real teacher's soft labels (01)
-- `blackbox`: query-budget curves, grouped bars, the teacher cap (04)
+- `blackbox`: query-budget curves, grouped bars, the teacher cap (04, 04b)
 - `detection`: each probe's score per suspect, ROC curves (05)
 - `language_model`: students' distance to the truth, what they copied, the budget sweep (06)
 """

@@ -1,4 +1,4 @@
-"""Notebook 04: black-box distillation figures (budget curves, grouped bars, the teacher cap)."""
+"""Notebooks 04 and 04b: black-box distillation figures (budget curves, grouped bars, the teacher cap)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -120,4 +120,4 @@ def plot_teacher_cap(rows: list, truth_acc=None):
     fig.tight_layout()
     return fig
 
-# ============================================================================= end of notebook 04
+# ======================================================================== end of notebooks 04 and 04b
