@@ -24,7 +24,7 @@ class BlackBoxStudy:
     exposures: tuple            # exposures whose students are trained ("text" is "label" once parsed)
     seeds: tuple                # student seeds, the same for every exposure: paired comparisons
     batch_size: int             # student images per step (at most the budget; the learning rate scales with it)
-    lr: float                   # peak learning rate at batch 1024 of the students (section 6b: the teacher's recipe)
+    lr: float                   # peak learning rate at batch 1024 of the students (04b, section 2: the teacher's recipe)
     epochs: float               # every student trains this many passes over its transfer set ...
     min_steps: int              # ... but at least this many steps (a small transfer set is seen many times)
     test_per_class: int         # test images per class for accuracy and fidelity; the rest of the test split is

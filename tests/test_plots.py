@@ -52,11 +52,15 @@ def test_notebook_04_figures_are_built():
     fig = plots.plot_grouped({"a": {"probs": [0.3, 0.4], "label": [0.2, 0.25]}, "b": {"probs": [0.1, 0.1]}},
                              ylabel="%", title="t", reference=0.9)
     plt.close(fig)
-    rows = [{"teacher": "weak", "teacher_acc": 0.3, "student_acc": [0.25, 0.27], "fidelity": [0.6, 0.62]},
-            {"teacher": "strong", "teacher_acc": 0.9, "student_acc": [0.8, 0.82], "fidelity": [0.9, 0.91]}]
+    rows = [{"teacher": "weak", "teacher_acc": 0.3, "student_acc": [0.25, 0.27], "fidelity": [0.6, 0.62],
+             "twin_agreement": 0.4},
+            {"teacher": "strong", "teacher_acc": 0.9, "student_acc": [0.8, 0.82], "fidelity": [0.9, 0.91],
+             "twin_agreement": None}]  # a teacher without a twin (the quick profile's course teacher)
     fig = plots.plot_teacher_cap(rows, truth_acc=[0.5, 0.52])
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.texts)
     assert "weak" in texts and "strong" in texts
+    twin = [line for line in fig.axes[1].lines if line.get_marker() == "x"]
+    assert len(twin) == 1 and list(twin[0].get_ydata()) == [40.0]  # one cross, in %
     plt.close(fig)
 
 

@@ -90,7 +90,8 @@ def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None 
 def plot_teacher_cap(rows: list, truth_acc=None):
     """Student accuracy and fidelity against its teacher's accuracy, with the line student = teacher.
 
-    rows: [{"teacher": name, "teacher_acc": a, "student_acc": [per seed], "fidelity": [per seed]}].
+    rows: [{"teacher": name, "teacher_acc": a, "student_acc": [per seed], "fidelity": [per seed]}], each with an
+    optional "twin_agreement" (the teacher's twin, another seed, agreeing with it), drawn as a cross.
     truth_acc: accuracies (per seed) of the same student trained on the true labels, drawn as a level.
     """
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10.5, 4))
@@ -109,12 +110,16 @@ def plot_teacher_cap(rows: list, truth_acc=None):
     if truth_acc is not None:
         a1.axhline(100 * np.mean(truth_acc), color="tab:green", ls=":", lw=1.2,
                    label="same student, true labels of the same images")
-    a2.plot(ta, [100 * np.mean(r["fidelity"]) for r in rows], "-", color="tab:purple")
+    a2.plot(ta, [100 * np.mean(r["fidelity"]) for r in rows], "-", color="tab:purple", label="student (mean)")
+    twins = [(x, 100 * r["twin_agreement"]) for r, x in zip(rows, ta) if r.get("twin_agreement") is not None]
+    if twins:
+        a2.plot(*zip(*twins), "x", color="black", ms=7, label="the teacher's twin (another seed)")
     a1.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="teacher test accuracy (%)", ylabel="student test accuracy (%)",
-           title="a student is capped by its teacher")
+           title="students track their teachers")
     a2.set(xlim=(lo, hi), ylim=(0, 100), xlabel="teacher test accuracy (%)", ylabel="fidelity (%)",
            title="agreement with its own teacher")
     a1.legend(fontsize=8, loc="upper left")
+    a2.legend(fontsize=8, loc="lower left")
     for ax in (a1, a2):
         ax.grid(alpha=0.3)
     fig.tight_layout()
