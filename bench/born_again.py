@@ -54,7 +54,8 @@ def main() -> None:
     teachers, teacher_acc = [], []
     for s in range(args.seeds):
         model, acc = fit(y, s)
-        teachers.append(model), teacher_acc.append(acc)
+        teachers.append(model)
+        teacher_acc.append(acc)
         print(f"teacher {s}: {acc:.2%}  ({time.time() - t0:.0f} s)", flush=True)
     logits = [train.predict(t, x) for t in teachers]  # (N, C) each, on the training images
     born, ens = [], []
