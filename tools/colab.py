@@ -150,8 +150,10 @@ def rewrites(repo: str, ref: str, hub_branch: str) -> dict[Path, list[tuple[str,
         ROOT / "README.md": urls,
         ROOT / "docs" / "instructor.md": urls + [
             (r"(git-pull\?repo=https%3A%2F%2Fgithub\.com%2F)[\w.-]+%2F[\w.-]+&branch=[\w.-]+",
-             rf"\g<1>{owner}%2F{name}&branch={hub_branch}")],
+             rf"\g<1>{owner}%2F{name}&branch={hub_branch}"),
+            (r"(git-pull\?[^`\s]*urlpath=lab%2Ftree%2F)[\w.-]+(%2Fnotebooks)", rf"\g<1>{name}\g<2>")],  # the clone's folder
         PYPROJECT: [(r'^(Repository = "https://github\.com/)[^"]+', rf"\g<1>{repo}")],
+        ROOT / "LICENSE-CONTENT.md": [(rf"(\(https://github\.com/){NAME}\)", rf"\g<1>{repo})")],
         ROOT / "CITATION.cff": [(rf'^(repository-code: "https://github\.com/){NAME}"', rf'\g<1>{repo}"'),
                                 (r'^version: "[^"]*"', f'version: "{version()}"')],
     }
