@@ -13,9 +13,18 @@ CONSTRAINTS ?= constraints.txt
 LAB     := $(dir $(PY)).installed-lab
 STAMP   := $(dir $(PY)).installed-test
 DOCS    := $(dir $(PY)).installed-docs
-# JupyterLab without its news pop-up and update check (as root, e.g. in a container, it needs --allow-root)
+# JupyterLab fetches no news and checks for no update (as root, e.g. in a container, it needs --allow-root)
 LAB_FLAGS := --port=$(PORT) --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
              $(if $(filter 0,$(shell id -u)),--allow-root)
+# and, in the environment it is installed in, does not ask about news on the first page (JupyterLab's default
+# settings there, written once; a learner may still change them in Settings)
+define LAB_DEFAULTS
+import json, pathlib, sys
+path = pathlib.Path(sys.prefix, "share", "jupyter", "lab", "settings", "overrides.json")
+path.parent.mkdir(parents=True, exist_ok=True)
+path.exists() or path.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}))
+endef
+export LAB_DEFAULTS
 
 .PHONY: lab test unit notebooks browser data bench bench-quick execute record-demo tidy student site pdf slides \
         constraints clean help
@@ -33,6 +42,7 @@ $(LAB): pyproject.toml $(CONSTRAINTS) | $(if $(filter $(VENV)/bin/python,$(PY)),
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[lab]' -c $(CONSTRAINTS)
 	$(PY) tools/check_install.py
+	$(PY) -c "$$LAB_DEFAULTS"
 	touch $@
 
 $(STAMP): $(LAB)
@@ -45,9 +55,10 @@ $(DOCS): $(LAB)
 
 install: $(STAMP)
 
-# served from the repository's root (the notebooks' links reach the glossary in notebooks/reference/), opening 00
+# served from the repository's root (the notebooks' links reach the glossary in notebooks/reference/); the URL it
+# prints, and the browser it opens, show notebook 00
 lab: $(LAB)
-	$(PY) -m jupyter lab $(LAB_FLAGS) $(LAB_ARGS) notebooks/00_welcome.ipynb
+	$(PY) -m jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(LAB_ARGS)
 
 # the notebooks run in the quick profile under test, unless COURSE_PROFILE says otherwise
 test: $(STAMP)

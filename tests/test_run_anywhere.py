@@ -220,7 +220,8 @@ def test_make_lab_serves_the_repository_and_opens_the_welcome_notebook():
     out = subprocess.run(["make", "-n", "-s", "lab", "PY=python3"], cwd=ROOT, capture_output=True, text=True,
                          timeout=60)
     command = out.stdout.strip().splitlines()[-1]
-    assert " -m jupyter lab " in command and command.endswith("notebooks/00_welcome.ipynb"), command
+    assert " -m jupyter lab " in command and "--ServerApp.root_dir=. " in command, command
+    assert "--LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb" in command  # the printed URL opens 00
     assert "--notebook-dir" not in command and "--LabApp.news_url=None" in command
 
 
