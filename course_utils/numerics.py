@@ -75,6 +75,12 @@ def for_device(device: torch.device | str, announce: bool = True) -> Numerics:
     return _chosen[key]
 
 
+def use(choice: Numerics, device: torch.device | str = "cpu") -> None:
+    """Make `choice` this process's numerics for the device type (benchmarks that compare the variants)."""
+    _chosen[torch.device(device).type] = choice
+    data.MEMORY_FORMAT = choice.memory_format
+
+
 def chosen(device: torch.device | str = "cpu") -> Numerics | None:
     """This process's choice for the device type, if one was made (results record it; nothing is measured)."""
     return _chosen.get(torch.device(device).type)
