@@ -5,9 +5,11 @@ A package is fetched once with `npm pack` (the npm registry) into .vendor/ (git-
 files a page needs are copied beside it. Without npm, put the tarball (`npm pack mathjax@3.2.2` on another machine)
 into .vendor/ and the build takes it from there.
 """
+import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,24 +25,32 @@ REVEAL_FILES = ["dist/reveal.js", "dist/reveal.css", "dist/reset.css", "dist/the
 
 
 def package(name: str, version: str) -> Path:
-    """The unpacked npm package (its `package/` folder), fetched with `npm pack` the first time."""
+    """The unpacked npm package (its `package/` folder), fetched with `npm pack` the first time. Safe when two
+    builds run at once (test workers): each fetches and unpacks in a folder of its own, then renames it in place."""
     unpacked = CACHE / f"{name}-{version}"
     if (unpacked / "package" / "package.json").exists():
         return unpacked / "package"
     CACHE.mkdir(exist_ok=True)
     tarball = CACHE / f"{name}-{version}.tgz"
-    if not tarball.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit(f"npm is not installed, and {tarball.relative_to(ROOT)} is not there: install Node.js "
-                             f"and npm (Debian: apt-get install npm), or copy the tarball of {name}@{version} "
-                             f"(`npm pack {name}@{version}`) into {CACHE.relative_to(ROOT)}/")
-        done = subprocess.run([npm, "pack", f"{name}@{version}", "--pack-destination", str(CACHE), "--silent"],
-                              capture_output=True, text=True, timeout=300)
-        if done.returncode != 0 or not tarball.exists():
-            raise SystemExit(f"`npm pack {name}@{version}` failed (is the npm registry reachable?):\n{done.stderr}")
-    with tarfile.open(tarball) as tar:
-        tar.extractall(unpacked, filter="data")
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix=f".{name}-") as tmp:
+        if not tarball.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                raise SystemExit(f"npm is not installed, and {tarball.relative_to(ROOT)} is not there: install "
+                                 f"Node.js and npm (Debian: apt-get install npm), or copy the tarball of "
+                                 f"{name}@{version} (`npm pack {name}@{version}`) into {CACHE.relative_to(ROOT)}/")
+            done = subprocess.run([npm, "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
+                                  capture_output=True, text=True, timeout=300)
+            fetched = Path(tmp) / tarball.name
+            if done.returncode != 0 or not fetched.exists():
+                raise SystemExit(f"`npm pack {name}@{version}` failed (is the npm registry reachable?):\n{done.stderr}")
+            os.replace(fetched, tarball)
+        with tarfile.open(tarball) as tar:
+            tar.extractall(Path(tmp) / "unpacked", filter="data")
+        try:
+            os.rename(Path(tmp) / "unpacked", unpacked)
+        except OSError:  # another build unpacked it first
+            pass
     return unpacked / "package"
 
 
