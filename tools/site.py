@@ -52,8 +52,9 @@ def jupyterlab_anchors(nb) -> dict[str, str]:
     return {t.replace(" ", "-"): glossary.slug(t) for t in titles}
 
 
-def present(nb, instructor_url: str):
-    """A notebook as the site shows it (see the module's docstring); the copy, not the file, is changed."""
+def present(nb, github: str):
+    """A notebook as the site shows it (see the module's docstring); the copy, not the file, is changed. `github`:
+    the repository's files at the release (https://github.com/OWNER/NAME/blob/REF)."""
     nb.cells[0].source = colab.BADGE_LINE.sub("", nb.cells[0].source).replace("\n\n\n", "\n\n")
     anchors = jupyterlab_anchors(nb)
     for cell in nb.cells:
@@ -68,7 +69,8 @@ def present(nb, instructor_url: str):
                 tags.append("hide-cell")
                 cell.metadata["mystnb"] = {"code_prompt_show": f"Show {name}", "code_prompt_hide": f"Hide {name}"}
         elif cell.cell_type == "markdown":
-            cell.source = cell.source.replace(instructor_url, "instructor.md")
+            # links as tools/glossary.py writes them (also where it has not run yet), the guide to its page
+            cell.source = glossary.relink(cell.source, github).replace(f"{github}/docs/instructor.md", "instructor.md")
             cell.source = re.sub(r"\]\(#([^)\s]+)\)", lambda m: f"](#{anchors.get(m.group(1), m.group(1))})", cell.source)
             if "solution" in tags and not cell.source.lstrip().startswith("#"):  # the "## Solutions" heading stays
                 title = SOLUTION_TITLE.match(cell.source)
@@ -87,7 +89,6 @@ def toc(chapters: list[str]) -> dict:
 def stage(folder: Path) -> None:
     """Everything Jupyter Book builds from, in `folder`."""
     repo, ref = colab.default_repo(), colab.default_ref()
-    instructor_url = f"{colab.blob_url(repo, ref)}/docs/instructor.md"
     config = yaml.safe_load((BOOK / "_config.yml").read_text())
     config["repository"].update(url=f"https://github.com/{repo}", branch=ref)
     (folder / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -96,7 +97,7 @@ def stage(folder: Path) -> None:
     shutil.copy(BOOK / "index.md", folder / "index.md")
     shutil.copy(ROOT / "docs" / "instructor.md", folder / "instructor.md")
     for path in notebooks:
-        nbformat.write(present(nbformat.read(path, as_version=4), instructor_url), folder / path.name)
+        nbformat.write(present(nbformat.read(path, as_version=4), colab.blob_url(repo, ref)), folder / path.name)
     terms = glossary.glossary_notebook()  # from docs/glossary.md, as tools/glossary.py writes it
     for cell in terms.cells:  # the site names its headings' anchors itself (the same names)
         cell.source = ANCHOR.sub("", cell.source)
