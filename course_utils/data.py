@@ -16,7 +16,7 @@ import torch
 from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
 
 from . import config
-from .files import WriteError, write_atomic
+from .files import WriteError, sweep_stale, write_atomic
 
 with warnings.catch_warnings():  # torchvision >= 0.29 announces a move of its decoders to torchcodec
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -133,7 +133,9 @@ def _decode(path: Path) -> torch.Tensor:
 
 
 def _cached(cache_file: Path, files: list[Path], root: Path, build) -> dict:
-    """Tensors from the cache when it was built from these very files, else built and cached."""
+    """Tensors from the cache when it was built from these very files, else built and cached. The cache is
+    optional: a cache that cannot be read is rebuilt, one that cannot be written costs the decoding next time."""
+    sweep_stale(cache_file.parent)  # temporary files of kernels killed while writing a cache (hundreds of MB each)
     h = hashlib.sha1()
     for f in files:
         st = f.stat()

@@ -146,6 +146,124 @@ def _raise(err):
     raise err
 
 
+# ----------------------------------------------------------------------------- a full disk (review 2.21-2.23)
+# torch.save on a full disk raises RuntimeError ("[enforce fail at inline_container.cc] unexpected pos ..."), not
+# OSError. Tried twice: on a real tiny tmpfs where this machine lets us mount one (root, as in CI), and with
+# torch.save writing to /dev/full, which fails every write with ENOSPC and so raises torch's own error.
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A folder on a real 64 KB tmpfs (unmounted afterwards); skipped where mounting is not allowed."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()[:80]})")
+    try:
+        yield mount
+    finally:  # lazily if a failed test's traceback still holds a file open there
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def _to_dev_full(real_save):
+    """torch.save that writes into /dev/full: the very error torch raises on a full disk."""
+    def save(obj, f):
+        real_save(obj, "/dev/full")
+    return save
+
+
+needs_dev_full = pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="no /dev/full here")
+
+
+def _small_net(width=4):
+    torch.manual_seed(0)
+    return models.Net(models.NetConfig(widths=(width, 8, 8)))
+
+
+def test_a_cache_on_a_full_disk_only_costs_time_real_tmpfs(tiny_disk, monkeypatch):
+    from conftest import write_folder_copy
+
+    root = tiny_disk.parent
+    write_folder_copy(root, TINY)
+    (root / "cache").symlink_to(tiny_disk)  # the cache folder is the tiny disk: 80 images need 240 KB
+    with pytest.warns(UserWarning, match=r"not cached, so the next run decodes them again\. Could not write .*"
+                                         r"disk holding .* is full"):
+        d = data.load_cifar10("cpu", root=root, folder_per_class=TINY)
+    assert len(d.train_images) == 60 and list(tiny_disk.iterdir()) == []  # loaded; no temporary file left
+
+
+@needs_dev_full
+def test_a_cache_on_a_full_disk_only_costs_time_torch_error(tiny_root, monkeypatch):
+    monkeypatch.setattr(data.torch, "save", _to_dev_full(torch.save))
+    with pytest.warns(UserWarning, match=r"not cached.*PyTorch's writer stopped part-way \(RuntimeError: .*"
+                                         r"full disk.*`make clean`"):
+        d = data.load_cifar10("cpu", root=tiny_root, folder_per_class=TINY)
+    assert len(d.test_images) == 20 and list((tiny_root / "cache").iterdir()) == []
+
+
+def test_a_checkpoint_on_a_full_disk_says_so_and_keeps_the_old_one_real_tmpfs(tiny_disk):
+    path = checkpoints.save(_small_net(), tiny_disk / "student.pt", test_acc=0.42)
+    good = path.read_bytes()
+    with pytest.raises(files.WriteError, match=r"Could not write .*student\.pt.*disk holding .* is full.*make clean"):
+        checkpoints.save(models.make_student(), path)  # about 1 MB: does not fit
+    assert path.read_bytes() == good and [p.name for p in tiny_disk.iterdir()] == ["student.pt"]
+    assert checkpoints.load(path, "cpu")[1]["test_acc"] == 0.42
+    with pytest.raises(files.WriteError, match=r"disk holding .* is full"):  # JSON results: the same advice
+        files.write_atomic(tiny_disk / "big.json", lambda tmp: tmp.write_text("x" * 300_000))
+
+
+@needs_dev_full
+@pytest.mark.parametrize("size", ["small", "large"])  # torch fails differently: at close / part-way
+def test_a_checkpoint_on_a_full_disk_says_so_torch_error(saved, monkeypatch, size):
+    path, good = saved
+    monkeypatch.setattr(checkpoints.torch, "save", _to_dev_full(torch.save))
+    model = _small_net(1) if size == "small" else models.make_student()
+    with pytest.raises(files.WriteError, match=r"Could not write .*student\.pt: PyTorch's writer stopped part-way "
+                                               r"\(RuntimeError: .*\).*full disk.*MB free there now.*make clean"):
+        checkpoints.save(model, path)
+    assert path.read_bytes() == good and [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_other_runtime_errors_of_a_writer_are_not_called_a_full_disk(tmp_path):
+    with pytest.raises(RuntimeError, match="a bug in the writer") as caught:
+        files.write_atomic(tmp_path / "x.pt", _half_then(RuntimeError("a bug in the writer")))
+    assert not isinstance(caught.value, files.WriteError) and list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- orphaned temporary files (review 1.9)
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temporary_files_of_killed_kernels_are_swept_when_the_cache_is_next_used(tiny_root):
+    import os
+
+    data.load_cifar10("cpu", root=tiny_root, folder_per_class=TINY)  # a valid cache exists
+    cache = tiny_root / "cache"
+    dead, alive = _dead_pid(), os.getppid()
+    orphan = cache / f".cifar10-folder-cifar10-jpeg.pt.{dead}.tmp"  # a kernel SIGKILLed mid-write
+    young = cache / f".checkpoint.pt.{dead}.tmp"  # just written: maybe another machine's writer on a shared disk
+    busy = cache / f".cifar10-folder-cifar10-jpeg.pt.{alive}.tmp"  # a process still writing it
+    other = cache / "notes.tmp"
+    for p in (orphan, young, busy, other):
+        p.write_bytes(b"half a cache")
+    old = __import__("time").time() - 3600
+    for p in (orphan, busy, other):
+        os.utime(p, (old, old))
+    data.load_cifar10("cpu", root=tiny_root, folder_per_class=TINY)  # read from the cache: nothing written
+    assert not orphan.exists() and young.exists() and busy.exists() and other.exists()
+    assert files.sweep_stale(cache, older_than=0) == [young]
+
+
 # ----------------------------------------------------------------------------- data, devices, settings, memory
 
 def test_no_data_and_no_network_says_where_to_get_it(tmp_path, monkeypatch):
