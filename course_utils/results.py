@@ -3,7 +3,6 @@ benchmark results (GPU figures, choices made on validation) by code, never by co
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from . import config, files, numerics
@@ -15,7 +14,7 @@ def save(name: str, results: dict) -> Path:
     """Write a notebook's measured figures to $COURSE_RESULTS_DIR/<name>.json (bench/run_notebooks.py sets
     it), else <COURSE_WORK_DIR>/results/<name>.json (default data/results), with the profile, device and versions. Values: numbers, strings,
     lists, dicts."""
-    folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.WORK_DIR / "results"))
+    folder = config.env_folder("COURSE_RESULTS_DIR", config.WORK_DIR / "results")
     path = folder / f"{name}.json"
     machine = {"profile": config.get_profile(), **config.describe()}
     chosen = numerics.chosen(machine["device"])

@@ -297,6 +297,62 @@ def test_an_unknown_profile(monkeypatch):
         config.get_profile()
 
 
+def _paths_in_a_fresh_kernel(env: dict, cwd) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    code = "from course_utils import config, results; print(config.WORK_DIR); print(config.DATA_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, cwd=cwd, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.split()
+
+
+def test_an_empty_work_or_data_dir_variable_counts_as_unset(tmp_path):
+    """Review 2.10, 2.11: `export COURSE_WORK_DIR=$WORK` with WORK unset wrote a 185 MB cache into notebooks/."""
+    assert _paths_in_a_fresh_kernel({"COURSE_WORK_DIR": "", "COURSE_DATA_DIR": "  "}, tmp_path) == \
+        [str(config.ROOT / "data")] * 2
+
+
+def test_an_empty_results_variable_counts_as_unset(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "WORK_DIR", tmp_path)
+    monkeypatch.setenv("COURSE_RESULTS_DIR", "")
+    assert results.save("probe", {"acc": 0.5}) == tmp_path / "results" / "probe.json"
+
+
+def test_a_data_dir_that_does_not_exist_is_named_not_created(tmp_path, monkeypatch):
+    """Review 2.8: torchvision created a mistyped COURSE_DATA_DIR and would have downloaded 170 MB into it."""
+    missing = tmp_path / "shared" / "cifar-typo"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(missing))
+    monkeypatch.setattr(config, "DATA_DIR", missing)
+    monkeypatch.setattr(data, "TorchvisionCIFAR10", lambda *a, **k: _raise(AssertionError("a download was tried")))
+    with pytest.raises(data.DataError, match=r"COURSE_DATA_DIR='.*cifar-typo' does not exist, so the course does not "
+                                             r"create it or download CIFAR-10 into it\. Check the path \(a typo\?\).*"
+                                             r"unset COURSE_DATA_DIR"):
+        data.load_cifar10("cpu")
+    assert not (tmp_path / "shared").exists()
+    with pytest.raises(data.DataError, match=r"the data folder '.*nowhere' does not exist.*pass a folder that exists"):
+        data.load_cifar10("cpu", root=tmp_path / "nowhere")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+@pytest.mark.parametrize("value", ["full", "full ", " FULL", "Full\t"])
+def test_the_full_profile_without_cuda_warns_and_says_how_to_switch(monkeypatch, value):
+    """Review 2.2: COURSE_PROFILE='full ' on a CPU started hours of training without a word."""
+    monkeypatch.setenv("COURSE_PROFILE", value)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    with pytest.warns(config.SlowProfileWarning, match=r"COURSE_PROFILE=full runs the GPU recipe .* on cpu, without a "
+                                                       r"CUDA GPU: expect hours.*unset COURSE_PROFILE \(or set "
+                                                       r"COURSE_PROFILE=quick\) and restart the kernel"):
+        assert config.get_profile() == "full"
+
+
+@pytest.mark.parametrize("value", ["Quick", " quick\n", "DEMO"])
+def test_a_profile_is_read_whatever_its_case_and_spaces(monkeypatch, value):
+    monkeypatch.setenv("COURSE_PROFILE", value)
+    assert config.get_profile() == value.strip().lower()
+
+
 class OutOfMemoryNet(nn.Module):
     """A model whose forward pass fails as a GPU does when a batch does not fit."""
 
@@ -350,3 +406,37 @@ def test_a_study_run_twice_in_one_kernel_trains_the_same_students():
         student, _ = distill_study.train_arm("blended", 0, labelled, study, 0.1, cache)
         runs.append(torch.cat([p.detach().flatten() for p in student.parameters()]))
     assert torch.equal(runs[0], runs[1])
+
+
+# ----------------------------------------------------------------------------- bad inputs to the data helpers (3.58, 3.60)
+
+def _tiny_cifar():
+    g = torch.Generator().manual_seed(0)
+    return data.CIFAR10(torch.randint(0, 256, (60, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(10).repeat(6),
+                        torch.randint(0, 256, (20, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(10).repeat(2),
+                        source="synthetic")
+
+
+def test_data_helpers_name_the_argument_at_fault():
+    import numpy as np
+
+    cifar = _tiny_cifar()
+    with pytest.raises(ValueError, match=r"per_class must be a whole number of images per class, got 2\.5"):
+        cifar.subset(2.5)
+    assert len(cifar.subset(np.int64(2)).train_images) == 20  # a numpy whole number is a whole number
+    with pytest.raises(ValueError, match=r"split must be 'train' or 'test' .*got 'val'"):
+        cifar.set_aside("val", 1)
+    x, y = cifar.train_images, cifar.train_labels
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=rf"batch_size must be a whole number >= 1, got {bad}"):
+            data.Loader(x, y, batch_size=bad)
+
+
+def test_a_shift_larger_than_the_image_is_refused_not_wrapped_around():
+    """Review 3.60: pad=40 on 32-pixel images gave negative indices, which wrapped around silently."""
+    cifar = _tiny_cifar()
+    with pytest.raises(ValueError, match=r"pad .* must be a whole number between 0 and 31 for \(32, 32\) images, got 40"):
+        data.Loader(cifar.train_images, cifar.train_labels, pad=40)
+    loader = data.Loader(cifar.train_images, cifar.train_labels, batch_size=60, pad=31)  # the largest that reflects
+    x, _ = next(iter(loader))
+    assert x.shape == (60, 3, 32, 32) and torch.isfinite(x).all()
