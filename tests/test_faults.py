@@ -699,3 +699,83 @@ def test_nothing_in_the_project_loads_pickles_unsafely():
     hits = [f for f in tracked if f.endswith((".py", ".ipynb", ".md", ".cfg", ".toml", ".txt"))
             and unsafe in (config.ROOT / f).read_text(errors="replace")]
     assert hits == []
+
+
+# ----------------------------------------------------------------------------- learner habits (review 1.1-1.3)
+# After a kernel restart a learner often runs just the exercise cell. Each exercise cell, run alone in a fresh
+# kernel, either checks the answer (its imports are in the cell) or, when it needs what earlier cells computed, says
+# so: it imports its checker, which installs the hint "Run the set-up cells first (Run > Run All Above)".
+EXERCISE_NOTEBOOKS = ["00_welcome", "01_soft_labels_and_temperature", "02_train_the_teacher"]  # the others: see issue 31
+
+
+def _exercise_cells(name):
+    import nbformat
+
+    nb = nbformat.read(config.ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith("# Exercise")]
+
+
+def _run_in_a_fresh_kernel(source: str) -> str:
+    import os
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(cwd=str(config.ROOT / "notebooks"), env={**os.environ, "COURSE_PROFILE": "quick"})
+    out = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n")
+
+    try:
+        kc.execute_interactive(source, output_hook=hook, timeout=120)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("name, index", [(n, i) for n in EXERCISE_NOTEBOOKS for i in range(len(_exercise_cells(n)))])
+def test_an_exercise_cell_run_after_a_kernel_restart_checks_or_says_what_to_run(name, index, capsys):
+    """Each cell in a namespace of its own, as after a restart (in this process: fast)."""
+    source = _exercise_cells(name)[index]
+    try:
+        exec(compile(source, f"{name} exercise {index + 1}", "exec"), {})
+    except NameError as err:  # it needs what earlier cells computed: it must say so, and have installed the hint
+        imports = source.index("from course_utils import checks")
+        assert "run the cells above first" in source[:imports], source
+        code_before = [line for line in source[:imports].splitlines() if not line.lstrip().startswith("#")]
+        assert not any(err.name in line for line in code_before), f"{err.name} is used before the checker's import"
+    else:
+        assert capsys.readouterr().out.startswith("Not yet: ")
+
+
+def test_importing_the_checkers_installs_the_set_up_hint(monkeypatch, capsys):
+    import importlib
+
+    import IPython
+
+    from course_utils import checks, session
+
+    class Shell:
+        handlers = {}
+
+        def set_custom_exc(self, types, handler):
+            self.handlers[types] = handler
+
+        def showtraceback(self, exc_tuple, tb_offset=None):
+            print(f"{exc_tuple[0].__name__}: {exc_tuple[1]}")
+
+    shell = Shell()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    importlib.reload(checks)
+    shell.handlers[(NameError,)](shell, NameError, NameError("name 'cm' is not defined"), None)
+    assert session.SETUP_HINT in capsys.readouterr().out
+
+
+def test_in_a_real_restarted_kernel_an_exercise_says_what_to_run_first():
+    """Review 1.2, in a real kernel: notebook 02's first exercise reads the confusion matrix of section 4."""
+    out = _run_in_a_fresh_kernel(_exercise_cells("02_train_the_teacher")[0])
+    assert "NameError: name 'cm' is not defined" in out and "Run the set-up cells first (Run > Run All Above)" in out
