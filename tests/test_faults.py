@@ -779,3 +779,15 @@ def test_in_a_real_restarted_kernel_an_exercise_says_what_to_run_first():
     """Review 1.2, in a real kernel: notebook 02's first exercise reads the confusion matrix of section 4."""
     out = _run_in_a_fresh_kernel(_exercise_cells("02_train_the_teacher")[0])
     assert "NameError: name 'cm' is not defined" in out and "Run the set-up cells first (Run > Run All Above)" in out
+
+
+def test_a_table_reads_numpy_numbers_as_numbers():
+    """numpy scalars are numbers wherever floats are: averaged, right-aligned, NaN shown as '-'."""
+    import numpy as np
+
+    from course_utils import show
+
+    text = show.format_table([{"arm": "hard", "acc": [np.float32(0.25), np.float32(0.75)], "n": np.int64(5)},
+                              {"arm": "blended", "acc": np.float32("nan"), "n": np.int64(12)}],
+                             {"arm": "arm", "acc": ("acc", ".2f"), "seeds": "n"})
+    assert text.splitlines()[2:] == ["hard     0.50      5", "blended     -     12"]
