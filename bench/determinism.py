@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from run_notebooks import cpu_name  # bench/ is this script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 ISA = {  # environment that caps the instruction sets, set before torch is imported
     "native": {},
@@ -62,19 +64,6 @@ def committed_nb02() -> dict:
     text = (ROOT / "notebooks" / "02_train_the_teacher.ipynb").read_text()
     rows = re.findall(r"epoch +(\d+) +loss ([\d.]+) +train ([\d.]+)% +test ([\d.]+)%", text)
     return {"epoch_loss": [float(r[1]) for r in rows], "test_acc": [float(r[3]) / 100 for r in rows]}
-
-
-def cpu_name() -> str:
-    """The processor's model name (Linux), else what platform says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
