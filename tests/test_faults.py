@@ -612,6 +612,13 @@ def test_a_web_page_saved_as_a_checkpoint_is_called_a_web_page(saved):
         checkpoints.load(path, "cpu")
 
 
+def test_a_folder_at_the_checkpoint_path_is_called_a_folder(tmp_path):
+    """Review 4.3: the message said 'truncated, corrupt or not a PyTorch file (4,096 bytes ...)'."""
+    (tmp_path / "teacher.pt").mkdir()
+    with pytest.raises(checkpoints.CheckpointError, match=r"teacher\.pt is a folder, not a checkpoint file"):
+        checkpoints.load(tmp_path / "teacher.pt", "cpu")
+
+
 def _rewrite(path, change):
     blob = torch.load(path, weights_only=True)
     change(blob["state_dict"])
