@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from .. import losses
-from .common import call, close, report
+from .common import call, close, number, report, shown
 
 
 def temperature_softmax(fn) -> bool:
@@ -58,24 +58,27 @@ def half_temperature(ratio, entropy_goes) -> bool:
         return report(False, "fill in my_ratio (a number) and my_entropy ('up' or 'down').")
     r1 = 0.08 / 0.001  # 80 at T = 1
     want = r1 ** 2  # exp((z_w - z_c) / 0.5) = (exp(z_w - z_c))^2
-    r = float(ratio)
-    if abs(r - want) > 0.01 * want:
-        if abs(r - r1 / 2) < 0.5:
+    r = number(ratio, "my_ratio")
+    if r is None:
+        return False
+    if not close(r, want, 0.01):  # accept if close (within 1%): a NaN is never close
+        if close(r, r1 / 2, 0.01):
             return report(False, "halving T does not halve the ratio. p(wolf) / p(cat) = exp((z_wolf - z_cat) / T): "
                                   "T = 0.5 doubles the exponent, and doubling an exponent squares the ratio.")
-        if abs(r - 2 * r1) < 0.5:
+        if close(r, 2 * r1, 0.01):
             return report(False, "the ratio is exp((z_wolf - z_cat) / T): T = 0.5 doubles the exponent, which "
                                   "squares the ratio rather than doubling it.")
-        if abs(r - r1) < 0.5:
+        if close(r, r1, 0.01):
             return report(False, "the ratio does change with T: it is exp((z_wolf - z_cat) / T), and "
                                   "z_wolf - z_cat = log 80 at T = 1.")
         if r < 1:
             return report(False, "temperature never changes the order of the classes: wolf stays more probable than cat.")
         return report(False, f"{r:g} is not it. At T = 1, p(wolf) / p(cat) = exp(z_wolf - z_cat) = 80. "
                               "What is exp(2 (z_wolf - z_cat))?")
-    if entropy_goes not in ("up", "down"):
-        return report(False, f"answer 'up' or 'down' for the entropy, got {entropy_goes!r}.")
-    if entropy_goes != "down":
+    entropy = entropy_goes.strip().lower() if isinstance(entropy_goes, str) else entropy_goes
+    if entropy not in ("up", "down"):
+        return report(False, f"answer 'up' or 'down' for the entropy, got {shown(entropy_goes)}.")
+    if entropy != "down":
         return report(False, "the ratio is right, but the entropy goes down: a temperature below 1 sharpens the "
                               "distribution towards the argmax (T -> 0 is one-hot, entropy 0).")
     return report(True, f"p(wolf) / p(cat) = 80^2 = {want:.0f} at T = 0.5, and the distribution is sharper: "
