@@ -117,13 +117,13 @@ def _folder_files(root: Path, per_class: dict) -> dict[str, list[tuple[Path, int
         found = sorted(d.name for d in (root / split).iterdir() if d.is_dir()) if (root / split).is_dir() else []
         if tuple(found) != CLASSES:
             raise DataError(f"{root / split} should hold exactly the 10 class folders {list(CLASSES)}, found "
-                            f"{found}. Expected {root}/{{train,test}}/<class>/*.jpg: re-extract the copy or delete it.")
+                            f"{found}. Expected {root}/{{train,test}}/<class>/*.jpg: re-extract the folder or delete it.")
         out[split] = []
         for label, name in enumerate(CLASSES):
             imgs = sorted(p for p in (root / split / name).iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
             if len(imgs) != expected:
-                raise DataError(f"{root / split / name} holds {len(imgs)} images, a complete copy has {expected}: "
-                                "the copy is partial. Re-extract it (or delete it to use the canonical set).")
+                raise DataError(f"{root / split / name} holds {len(imgs)} images, a complete version has {expected}: "
+                                "the folder is partial. Re-extract it (or delete it to use the canonical set).")
             out[split] += [(p, label) for p in imgs]
     return out
 
@@ -132,7 +132,7 @@ def _decode(path: Path) -> torch.Tensor:
     try:
         img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)  # (3, H, W) uint8
     except RuntimeError as err:  # torchvision's error for a broken file
-        raise DataError(f"Could not decode {path} ({err}). The copy is corrupt: re-extract it.") from err
+        raise DataError(f"Could not decode {path} ({err}). The folder is corrupt: re-extract it.") from err
     if img.shape != (3, 32, 32):
         raise DataError(f"{path} is {tuple(img.shape[1:])} pixels, CIFAR-10 images are 32x32.")
     return img
@@ -166,7 +166,7 @@ def _missing(root: Path, err: Exception | None = None) -> DataError:
         f"CIFAR-10 was not found under {root} and could not be downloaded{f' ({type(err).__name__}: {err})' if err else ''}."
         f" Two ways to get it:\n  1. the canonical set: on a machine with internet, run the notebook again "
         f"(torchvision downloads\n     it to {root / CANONICAL_DIR}), or copy such a folder here;\n  2. an image-folder "
-        f"copy: {root / FOLDER_DIR}/{{train,test}}/<class>/*.jpg, e.g.\n     `tar -xzf cifar10-jpeg.tar.gz -C {root}`.")
+        f"version: {root / FOLDER_DIR}/{{train,test}}/<class>/*.jpg, e.g.\n     `tar -xzf cifar10-jpeg.tar.gz -C {root}`.")
 
 
 def _no_folder(root: Path) -> DataError:
@@ -217,7 +217,7 @@ def load_cifar10(device=None, root: Path | str | None = None, source: str = "aut
 
         every = [p for files in split_files.values() for p, _ in files]
         tensors = _cached(cache / f"cifar10-folder-{FOLDER_DIR}.pt", every, root, build)
-        name = f"image-folder copy {FOLDER_DIR}"
+        name = f"image-folder version {FOLDER_DIR}"
     return CIFAR10(tensors["train_images"], tensors["train_labels"], tensors["test_images"],
                    tensors["test_labels"], source=name).to(device or config.get_device())
 

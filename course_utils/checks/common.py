@@ -169,3 +169,21 @@ def guarded(checker):
 
     safe.guarded = True
     return safe
+
+
+def quiz(answers, questions: dict) -> bool:
+    """A notebook's end-of-notebook quiz: `answers` {question number: letter}; `questions` {number: (right letter,
+    praise, {wrong letter: why})}, or {number: a checker of one answer}. Each question gets its own line."""
+    if not isinstance(answers, dict):
+        return report(False, f"give the answers as a dict {{question number: letter}}, e.g. {{1: 'a', 2: 'c'}}; "
+                             f"got {shown(answers)}.")
+    unknown = [k for k in answers if k not in questions]
+    if unknown:
+        return report(False, f"this quiz has questions {sorted(questions)}; {shown(unknown)} is not one of them.")
+    marks = []
+    for n, question in questions.items():
+        print(f"Question {n}: ", end="")
+        marks.append(question(answers.get(n)) if callable(question) else multiple_choice(answers.get(n), *question))
+    right = sum(marks)
+    print(f"{right} of {len(marks)} right." + ("" if right == len(marks) else " Read the lines above, then try again."))
+    return right == len(marks)
