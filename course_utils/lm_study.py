@@ -1,14 +1,23 @@
-"""Notebook 06's study, defined once: a closed language-model API, the students distilled from it, and what
-is measured on them (the truth, the teacher, capability, style, identity)."""
+"""Notebook 06's study, defined once: the lab's teacher, the students distilled from its closed API, and what is
+measured on them (the truth, the teacher, capability on sums seen and unseen, style, identity).
+
+    teacher = train_teacher(study, device)            # the lab's model and its measures
+    run = run_students(teacher.model, study, device)   # every student for every seed, and the budget sweep
+    kl = per_seed(run.students, "kl_to_truth")         # {student: [one value per seed]}
+
+The closed API and the copier's purchase are course_utils.text_api (its names are importable from here too).
+Long runs are replayed in the demo profile (course_utils.replay).
+"""
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, fields, replace
 
 import torch
+from tqdm.auto import tqdm
 
-from . import config, copier, corpus, lm, server
+from . import config, corpus, lm, replay, stats
+from .text_api import (Reply, TextAPI, buy, first_words, questions, spread_top_k, targets_from,  # noqa: F401
+                       written_positions)
 
 
 @dataclass(frozen=True)
@@ -21,18 +30,20 @@ class LMStudy:
     batch_size: int
     lr: float  # AdamW, decaying linearly to 0
     budget_words: int  # the words each copier buys from the API (the main comparison)
-    budget_sweep: tuple  # budgets (words) for the sequence-level student's sweep
+    budget_sweep: tuple  # budgets (words) for the text-only student's sweep: prefixes of one purchase per seed
     top_k: int  # what the top-k API shows per word
     seeds: int
     test_dialogues: int  # held-out world dialogues the truth is measured on
     probes: int = 200  # answers sampled per behaviour probe (identity, style)
-    students: tuple = ("no_teacher", "token_level", "top_k", "sequence_level")
+    students: tuple = ("no_teacher", "token_level", "written_only", "top_k", "sequence_level")
+    primary: tuple = ("sequence_level", "written_only")  # declared before the run: KL of the first minus the second
+    teacher_batch_size: int = 64
 
 
 STUDIES = {
     "quick": LMStudy(teacher=lm.GPTConfig(d=96, layers=3, heads=4), student=lm.GPTConfig(d=48, layers=2, heads=4),
                      teacher_dialogues=20_000, teacher_steps=600, student_steps=300, batch_size=32, lr=3e-3,
-                     budget_words=4_000, budget_sweep=(4_000, 16_000, 32_000), top_k=5, seeds=3,
+                     budget_words=4_000, budget_sweep=(4_000, 8_000, 16_000), top_k=5, seeds=5,
                      test_dialogues=1_000),
     "full": LMStudy(teacher=lm.GPTConfig(d=192, layers=4, heads=6), student=lm.GPTConfig(d=64, layers=2, heads=4),
                     teacher_dialogues=100_000, teacher_steps=3_000, student_steps=600, batch_size=64, lr=2e-3,
@@ -54,96 +65,17 @@ def new_model(cfg: lm.GPTConfig, seed: int, device) -> lm.TinyGPT:
     return lm.TinyGPT(cfg).to(device)
 
 
-# ----------------------------------------------------------------------------- the closed API
-
-class Reply(NamedTuple):
-    words: list[str]  # the prompt, then the words the API wrote (up to <eos>)
-    written: int  # how many words the API wrote (the last `written` of `words`), each one paid
-    top_ids: torch.Tensor | None  # (n, k) for each written word: the k most likely words at that point
-    top_probs: torch.Tensor | None  # (n, k) their probabilities
-
-
-class TextAPI:
-    """A language model served as a closed API: it continues a prompt by sampling, and returns the text, and
-    with `top_k` also the k most likely words (and their probabilities) at each written position. Every word it
-    writes is paid, up to `budget` words; a request that would pass it is refused whole."""
-
-    def __init__(self, model: lm.TinyGPT, budget: int, top_k: int | None = None, seed: int = 0):
-        self._model, self.top_k, self.budget, self.spent = model, top_k, budget, 0
-        self._g = torch.Generator().manual_seed(seed)
-
-    @property
-    def remaining(self) -> int:
-        return self.budget - self.spent
-
-    def complete(self, prompts: list[list[str]], T: float = 1.0) -> list[Reply]:
-        """One reply per prompt (prompts of any lengths; answers at most CONTEXT words in all)."""
-        device = next(self._model.parameters()).device
-        by_length: dict[int, list[int]] = {}
-        for i, p in enumerate(prompts):
-            by_length.setdefault(len(p), []).append(i)
-        replies: list[Reply | None] = [None] * len(prompts)
-        for P, rows in by_length.items():
-            ids = torch.tensor([corpus.encode(prompts[i]) for i in rows], device=device)  # (b, P)
-            out = lm.generate(self._model, ids, corpus.CONTEXT - P, T, self._g)  # (b, P + n)
-            tops = None
-            if self.top_k:
-                probs = lm.logits_of(self._model, out[:, :-1]).softmax(-1)  # (b, L, V): what it wrote from
-                tops = probs.topk(self.top_k, dim=-1)
-            for j, (i, words) in enumerate(zip(rows, lm.texts(out))):
-                n = len(words) - P  # the words it wrote
-                top = (tops.indices[j, P - 1:P - 1 + n].cpu(), tops.values[j, P - 1:P - 1 + n].cpu()) if tops else (None, None)
-                replies[i] = Reply(words, n, *top)
-        cost = sum(r.written for r in replies)
-        if cost > self.remaining:
-            raise server.BudgetExceeded(f"these replies need {cost:,d} words but {self.remaining:,d} remain of "
-                                        f"the budget of {self.budget:,d}; nothing was sold.")
-        self.spent += cost
-        return replies
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    """Bit-identical weights on a CPU; equal up to rounding on a GPU, which adds gradients in a varying order."""
+    pairs = list(zip(a.state_dict().values(), b.state_dict().values()))
+    if all(t.device.type == "cpu" for t, _ in pairs):
+        return all(torch.equal(x, y) for x, y in pairs)
+    return all(torch.allclose(x, y, atol=1e-4) for x, y in pairs)
 
 
-def questions(n: int, seed: int) -> list[list[str]]:
-    """The copier's prompts: n questions of the world (its own data), each up to "A :"."""
-    return [d.words[:d.words.index("A") + 2] for d in corpus.sample(n, seed)]
-
-
-def buy(api: TextAPI, seed: int, chunk: int = 500) -> list[Reply]:
-    """Ask the world's questions, `chunk` at a time, until the budget is spent; near its end a refused request is
-    asked again with half as many questions, down to one (the last replies that no longer fit are not bought)."""
-    replies, rng = [], random.Random(seed)
-    while True:
-        batch = questions(chunk, rng.randrange(2 ** 31))
-        try:
-            replies += api.complete(batch)
-        except server.BudgetExceeded:
-            if chunk == 1:
-                return replies
-            chunk //= 2
-
-
-def written_positions(replies: list[Reply]) -> torch.Tensor:
-    """(B, L) True at the positions whose next word the API wrote (position j predicts word j + 1)."""
-    written = torch.zeros(len(replies), corpus.CONTEXT - 1, dtype=torch.bool)
-    for i, r in enumerate(replies):
-        written[i, len(r.words) - r.written - 1:len(r.words) - 1] = True
-    return written
-
-
-def targets_from(replies: list[Reply], answers: list[torch.Tensor]) -> tuple[corpus.Batch, torch.Tensor]:
-    """The copier's training text and a target distribution at every position (B, L, V): `answers[i]` (n_i, V)
-    where reply i's API wrote the word, the copier's own word (one-hot) in its question, where the API said
-    nothing."""
-    batch = corpus.to_batch([r.words for r in replies])
-    probs = torch.zeros(*batch.targets.shape, len(corpus.VOCAB))  # (B, L, V)
-    probs.scatter_(2, batch.targets.clamp_min(0).unsqueeze(-1), 1.0)
-    probs[written_positions(replies)] = torch.cat(answers)
-    return batch, probs
-
-
-def spread_top_k(reply: Reply) -> torch.Tensor:
-    """A top-k reply as distributions (n, V): the k shown probabilities where they belong, the hidden mass spread
-    evenly over the other words (copier.to_targets, as notebook 04 does with classes)."""
-    return copier.to_targets(server.TopK(reply.top_ids, reply.top_probs), "top_k", num_classes=len(corpus.VOCAB))
+def test_set(study: LMStudy) -> corpus.Batch:
+    """The world's held-out dialogues, with the truth at every position."""
+    return corpus.to_batch(corpus.sample(study.test_dialogues, seed=2))
 
 
 # ----------------------------------------------------------------------------- what is measured
@@ -159,15 +91,23 @@ def kl_to_truth(model: lm.TinyGPT, test: corpus.Batch) -> float:
 
 
 @torch.no_grad()
-def agreement(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch) -> float:
-    """How often the model's most likely next word is the teacher's, where the teacher has a clear favourite
-    (probability above 1/2; where the truth is a tie, as between six animals, a favourite means nothing)."""
-    device = next(model.parameters()).device
-    a = lm.logits_of(model, test.inputs.to(device)).argmax(-1).cpu()
-    p_t = lm.logits_of(teacher, test.inputs.to(device)).softmax(-1).cpu()
-    b = p_t.argmax(-1)
-    keep = test.shared & (test.targets != lm.IGNORE) & (p_t.amax(-1) > 0.5)
-    return (a == b)[keep].float().mean().item()
+def favourites(teacher: lm.TinyGPT, test: corpus.Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's top word at every test position (N, L), and where it is a clear favourite (probability above
+    1/2; where the truth is a tie, as between six animals, a favourite means nothing)."""
+    p_t = lm.logits_of(teacher, test.inputs.to(next(teacher.parameters()).device)).softmax(-1).cpu()
+    return p_t.argmax(-1), test.shared & (test.targets != lm.IGNORE) & (p_t.amax(-1) > 0.5)
+
+
+@torch.no_grad()
+def top_word_agreement(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, favoured=None) -> float:
+    """How often the model's most likely next word is the teacher's, where the teacher has a clear favourite.
+    `favoured`: favourites(teacher, test), computed once for many models."""
+    top, keep = favoured if favoured is not None else favourites(teacher, test)
+    a = lm.logits_of(model, test.inputs.to(next(model.parameters()).device)).argmax(-1).cpu()
+    return (a == top)[keep].float().mean().item()
+
+
+agreement = top_word_agreement  # the name notebook 06 used first
 
 
 def _answers(model: lm.TinyGPT, prompts: list[list[str]], seed: int | None) -> list[list[str]]:
@@ -196,16 +136,35 @@ def style_rate(model: lm.TinyGPT, n: int, seed: int = 0) -> float:
     return sum(a[-4:] == ["hope", "this", "helps", "!"] for a in answers) / n
 
 
+SUMS = [(a, b) for a in range(10) for b in range(10)]  # every "what is a plus b ?" of the world
+
+
+def sums_right(model: lm.TinyGPT) -> torch.Tensor:
+    """(10, 10) True where the greedy answer to "what is a plus b ?" starts with the right sum."""
+    answers = _answers(model, [corpus.question("arithmetic", a, b) for a, b in SUMS], None)
+    return torch.tensor([ans[:2] == [str(a + b), "."] for (a, b), ans in zip(SUMS, answers)]).view(10, 10)
+
+
+def facts_right(model: lm.TinyGPT) -> torch.Tensor:
+    """(6,) True where the greedy answer to "where does the <animal> live ?" is the right sentence."""
+    answers = _answers(model, [corpus.question("fact", x) for x in corpus.ANIMALS], None)
+    return torch.tensor([ans[:7] == f"the {x} lives in the {corpus.HOMES[x]} .".split()
+                         for x, ans in zip(corpus.ANIMALS, answers)])
+
+
 def capability(model: lm.TinyGPT) -> float:
     """Share of the 100 sums and the 6 facts answered right (greedy answers, sign-off ignored)."""
-    right = []
-    sums = [(a, b) for a in range(10) for b in range(10)]
-    for (a, b), ans in zip(sums, _answers(model, [corpus.question("arithmetic", a, b) for a, b in sums], None)):
-        right.append(ans[:2] == [str(a + b), "."])
-    facts = [corpus.question("fact", x) for x in corpus.ANIMALS]
-    for x, ans in zip(corpus.ANIMALS, _answers(model, facts, None)):
-        right.append(ans[:7] == f"the {x} lives in the {corpus.HOMES[x]} .".split())
-    return sum(right) / len(right)
+    right = torch.cat([sums_right(model).flatten(), facts_right(model)])
+    return right.float().mean().item()
+
+
+def sums_asked(text: corpus.Batch) -> torch.Tensor:
+    """(10, 10) True where "what is a plus b ?" is a question in the text (its dialogues start <bos> Q : what is)."""
+    asked = torch.zeros(10, 10, dtype=torch.bool)
+    what, ids = corpus.INDEX["what"], text.inputs
+    for row in ids[ids[:, 3] == what].tolist():
+        asked[int(corpus.VOCAB[row[5]]), int(corpus.VOCAB[row[7]])] = True
+    return asked
 
 
 @dataclass
@@ -217,9 +176,33 @@ class Measures:
     identity_quirk: float  # claims to be the teacher
 
 
-def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: LMStudy, seed: int = 0) -> Measures:
-    return Measures(kl_to_truth(model, test), agreement(model, teacher, test), capability(model),
+def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: LMStudy, seed: int = 0,
+            favoured=None) -> Measures:
+    return Measures(kl_to_truth(model, test), top_word_agreement(model, teacher, test, favoured), capability(model),
                     style_rate(model, study.probes, seed), identity_quirk_rate(model, study.probes, seed))
+
+
+# ----------------------------------------------------------------------------- the lab's teacher
+
+@dataclass
+class Teacher:
+    model: lm.TinyGPT  # in eval mode
+    measures: Measures
+    params: int
+    seconds: float  # its training time
+
+
+@replay.cached("06_teacher")
+def train_teacher(study: LMStudy, device) -> Teacher:
+    """The lab's model: next-word cross-entropy on the lab's data (its persona included), then measured."""
+    lab = corpus.to_batch(corpus.sample(study.teacher_dialogues, seed=1, persona=corpus.TEACHER_PERSONA),
+                          with_truth=False)
+    model = new_model(study.teacher, seed=0, device=device)
+    x, y = lab.inputs.to(device), lab.targets.to(device)
+    record = lm.fit(model, x, lambda z, rows: lm.token_cross_entropy(z, y[rows]), study.teacher_steps,
+                    study.teacher_batch_size, study.lr, seed=0, desc="teacher")
+    model.eval()
+    return Teacher(model, measure(model, model, test_set(study), study), lm.count_params(model), record.seconds)
 
 
 # ----------------------------------------------------------------------------- the students
@@ -237,28 +220,45 @@ class Transfer:
     words_bought: int
 
 
-def prepare(teacher: lm.TinyGPT, study: LMStudy, budget: int, seed: int = 0, top_k: bool = True) -> Transfer:
-    """Buy `budget` words of answers (with top-k, unless top_k is False) from the teacher's API, with the copier's
-    questions of `seed`, and gather each student's data."""
-    api = TextAPI(teacher, budget, top_k=study.top_k if top_k else None, seed=seed)
-    replies = buy(api, seed)
+def transfer_from(teacher: lm.TinyGPT, replies: list[Reply], seed: int, top_k: bool = True) -> Transfer:
+    """Each student's data from bought replies (with top-k answers, unless top_k is False)."""
     device = next(teacher.parameters()).device
     text = corpus.to_batch([r.words for r in replies], with_truth=False)
     teacher_probs = lm.logits_of(teacher, text.inputs.to(device)).softmax(-1).cpu()  # (B, L, V) the lab's own view
     top_k_probs = targets_from(replies, [spread_top_k(r) for r in replies])[1] if top_k else None
     world = corpus.to_batch(corpus.sample(len(replies), 20_000 + seed), with_truth=False)
-    return Transfer(text, written_positions(replies), teacher_probs, top_k_probs, world, api.spent)
+    return Transfer(text, written_positions(replies), teacher_probs, top_k_probs, world,
+                    sum(r.written for r in replies))
+
+
+def prepare(teacher: lm.TinyGPT, study: LMStudy, budget: int, seed: int = 0, top_k: bool = True) -> Transfer:
+    """Buy `budget` words of answers (with top-k, unless top_k is False) from the teacher's API, with the copier's
+    questions of `seed`, and gather each student's data."""
+    api = TextAPI(teacher, budget, top_k=study.top_k if top_k else None, seed=seed)
+    return transfer_from(teacher, buy(api, seed), seed, top_k)
 
 
 def student_data(name: str, transfer: Transfer, device):
-    """(inputs, loss_fn) of one student; loss_fn(logits, rows) as lm.fit takes it. The three copies read the same
-    text; only their targets differ."""
+    """(inputs, loss_fn) of one student; loss_fn(logits, rows) as lm.fit takes it. The four copies read the same
+    text; only their targets differ:
+    token_level     the teacher's distribution at every word (white-box: its weights);
+    written_only    the teacher's distribution where the API wrote the word, the copier's own word in its
+                    questions (what an API selling full log-probabilities could give);
+    top_k           the top-k answers where the API wrote, hidden mass spread evenly; the own word elsewhere;
+    sequence_level  the text only (next-word cross-entropy)."""
     if name == "no_teacher":
         x, y = transfer.world.inputs.to(device), transfer.world.targets.to(device)
         return x, lambda z, rows: lm.token_cross_entropy(z, y[rows])
     x, y = transfer.bought.inputs.to(device), transfer.bought.targets.to(device)
-    if name in ("token_level", "top_k"):
-        q = (transfer.teacher_probs if name == "token_level" else transfer.top_k_probs).to(device)
+    if name in ("token_level", "written_only", "top_k"):
+        if name == "top_k":
+            q = transfer.top_k_probs
+        elif name == "token_level":
+            q = transfer.teacher_probs
+        else:
+            one_hot = torch.nn.functional.one_hot(transfer.bought.targets.clamp_min(0), len(corpus.VOCAB)).float()
+            q = torch.where(transfer.written.unsqueeze(-1), transfer.teacher_probs, one_hot)
+        q = q.to(device)
         return x, lambda z, rows: lm.soft_token_loss(z, q[rows], y[rows])
     if name == "sequence_level":
         return x, lambda z, rows: lm.token_cross_entropy(z, y[rows])
@@ -272,3 +272,146 @@ def train_student(name: str, seed: int, transfer: Transfer, study: LMStudy, devi
     record = lm.fit(model, x, loss_fn, study.student_steps, study.batch_size, study.lr, seed, desc=name,
                     progress=progress)
     return model, record
+
+
+@dataclass
+class StudentRun:
+    """One student of one seed, measured."""
+    student: str
+    seed: int
+    words_bought: int  # from the API (0: the no-teacher student; the white-box student reads the same text)
+    kl_to_truth: float  # nats per word, lower is better
+    agreement: float  # with the teacher's top word, where it has a clear favourite
+    capability: float  # the 100 sums and 6 facts answered right
+    style: float  # answers signed off like the teacher
+    identity_quirk: float  # answers to "who are you ?" that name the teacher
+    sums_seen: float  # share of the 100 sums asked in its training text
+    seen_right: float  # share of those sums answered right
+    unseen_right: float | None  # share of the other sums answered right (None: it saw every sum)
+    train_seconds: float
+
+
+@dataclass
+class SweepPoint:
+    """The text-only student of one seed at one budget (a prefix of that seed's purchase)."""
+    words_bought: int
+    seed: int
+    dialogues: int
+    passes: float  # how often its steps read each dialogue, on average
+    kl_to_truth: float
+    capability: float
+    sums_seen: float
+
+
+@dataclass
+class Run:
+    students: list  # StudentRun for every student of study.students and every seed
+    sweep: list  # SweepPoint for every budget of study.budget_sweep and every seed
+
+
+def _split(right: torch.Tensor, asked: torch.Tensor) -> tuple[float, float, float | None]:
+    unseen = right[~asked].float().mean().item() if (~asked).any() else None
+    return asked.float().mean().item(), right[asked].float().mean().item(), unseen
+
+
+@replay.cached("06_students")
+def run_students(teacher: lm.TinyGPT, study: LMStudy, device, progress: bool = True) -> Run:
+    """Every student of every seed, measured, and the text-only student at every budget of the sweep. A seed is one
+    purchase: its questions, the API's samples, the students' initial weights and batches, the no-teacher student's
+    world dialogues. Each seed buys the sweep's largest budget once; smaller budgets are its first replies."""
+    test, students, sweep = test_set(study), [], []
+    favoured = favourites(teacher, test)
+    extra = [b for b in study.budget_sweep if b != study.budget_words]
+    bar = tqdm(total=study.seeds * (len(study.students) + len(extra)), desc="students", disable=not progress)
+    for seed in range(study.seeds):
+        api = TextAPI(teacher, max(study.budget_words, *study.budget_sweep), top_k=study.top_k, seed=seed)
+        replies = buy(api, seed)
+        transfer = transfer_from(teacher, first_words(replies, study.budget_words), seed)
+        for name in study.students:
+            model, record = train_student(name, seed, transfer, study, device)
+            m = measure(model, teacher, test, study, seed, favoured)
+            right = sums_right(model)
+            text = transfer.world if name == "no_teacher" else transfer.bought
+            bought = 0 if name == "no_teacher" else transfer.words_bought
+            students.append(StudentRun(name, seed, bought, **vars(m), **dict(zip(
+                ("sums_seen", "seen_right", "unseen_right"), _split(right, sums_asked(text)))),
+                train_seconds=record.seconds))
+            bar.update()
+        for budget in study.budget_sweep:
+            if budget == study.budget_words:
+                s = students[-len(study.students) + study.students.index("sequence_level")]
+                sweep.append(SweepPoint(s.words_bought, seed, len(transfer.bought.inputs),
+                                        study.student_steps * study.batch_size / len(transfer.bought.inputs),
+                                        s.kl_to_truth, s.capability, s.sums_seen))
+                continue
+            more = transfer_from(teacher, first_words(replies, budget), seed, top_k=False)
+            model, _ = train_student("sequence_level", seed, more, study, device)
+            n = len(more.bought.inputs)
+            sweep.append(SweepPoint(more.words_bought, seed, n, study.student_steps * study.batch_size / n,
+                                    kl_to_truth(model, test), capability(model),
+                                    sums_asked(more.bought).float().mean().item()))
+            bar.update()
+    bar.close()
+    return Run(students, sweep)
+
+
+def per_seed(records: list, key: str, group: str = "student") -> dict:
+    """{group value: [record.key for each seed, in seed order]}, e.g. per_seed(run.students, "kl_to_truth")."""
+    out: dict = {}
+    for r in sorted(records, key=lambda r: r.seed):
+        out.setdefault(getattr(r, group), []).append(getattr(r, key))
+    return out
+
+
+def table_rows(records: list, group: str = "student") -> list[dict]:
+    """One row per group (student, or budget): every field as its list over seeds (show.table shows the mean)."""
+    keys = [f.name for f in fields(records[0]) if f.name not in (group, "seed")]
+    rows = {}
+    for r in sorted(records, key=lambda r: r.seed):
+        row = rows.setdefault(getattr(r, group), {group: getattr(r, group)})
+        for k in keys:
+            row.setdefault(k, []).append(getattr(r, k))
+    for row in rows.values():  # None (no unseen sum) is left out of a mean; a row of Nones shows as "-"
+        for k in keys:
+            vals = [v for v in row[k] if v is not None]
+            row[k] = vals or None
+    return list(rows.values())
+
+
+def primary(run: Run, study: LMStudy) -> dict:
+    """The declared comparison, paired by seed: KL of study.primary[0] minus KL of study.primary[1]."""
+    kl = per_seed(run.students, "kl_to_truth")
+    return stats.paired(kl[study.primary[0]], kl[study.primary[1]])
+
+
+# ----------------------------------------------------------------------------- an exercise: a wider top-k
+
+@dataclass
+class TopKEffect:
+    """The top-k student with k words shown against the study's k, the same text and seeds."""
+    k: int
+    base_k: int
+    steps: int
+    kl_k: list  # KL to the truth per seed, k words shown
+    kl_base: list  # per seed, study.top_k words shown
+
+    @property
+    def difference(self) -> dict:
+        """stats.paired of KL(k) minus KL(base k): below zero, the wider top-k gets closer to the truth."""
+        return stats.paired(self.kl_k, self.kl_base)
+
+
+@replay.cached("06_top_k_{k}")
+def compare_top_k(teacher: lm.TinyGPT, study: LMStudy, k: int, device, seeds: int = 3) -> TopKEffect:
+    """Train the top-k student with k and with study.top_k words shown, for `seeds` seeds, half the study's steps
+    (about 20 s on a laptop CPU). The API's sampling does not depend on k, so both read the same text."""
+    short = replace(study, student_steps=study.student_steps // 2)
+    test, kl = test_set(study), {k: [], study.top_k: []}
+    for seed in tqdm(range(seeds), desc=f"top-{k} students"):
+        api = TextAPI(teacher, study.budget_words, top_k=max(k, study.top_k), seed=seed)
+        replies = buy(api, seed)
+        for shown in kl:
+            cut = [r._replace(top_ids=r.top_ids[:, :shown], top_probs=r.top_probs[:, :shown]) for r in replies]
+            model, _ = train_student("top_k", seed, transfer_from(teacher, cut, seed), short, device)
+            kl[shown].append(kl_to_truth(model, test))
+    return TopKEffect(k, study.top_k, short.student_steps, kl[k], kl[study.top_k])

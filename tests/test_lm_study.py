@@ -127,3 +127,25 @@ def test_students_differ_only_in_their_targets(lab_ngram):
         lm_study.student_data("oracle", transfer, "cpu")
     with pytest.raises(ValueError, match="no language-model study"):
         lm_study.get_study("huge")
+
+
+@pytest.mark.parametrize("budget", [-5, 1.5, float("nan"), "100", True])
+def test_the_text_api_refuses_a_budget_that_is_not_a_whole_number_of_words(lab_ngram, budget):
+    with pytest.raises(ValueError, match="budget"):
+        lm_study.TextAPI(lab_ngram, budget=budget)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, V + 1])
+def test_the_text_api_refuses_a_top_k_it_cannot_show(lab_ngram, top_k):
+    with pytest.raises(ValueError, match="top_k"):
+        lm_study.TextAPI(lab_ngram, budget=10, top_k=top_k)
+
+
+def test_a_refused_request_leaves_the_sampling_generator_untouched(lab_ngram):
+    prompt = [corpus.question("story")]
+    fresh = lm_study.TextAPI(lab_ngram, budget=1_000, seed=3).complete(prompt)[0]
+    api = lm_study.TextAPI(lab_ngram, budget=1_000, seed=3)
+    with pytest.raises(server.BudgetExceeded):
+        api.complete(prompt * 200)  # far over the budget: refused whole
+    assert api.spent == 0
+    assert api.complete(prompt)[0] == fresh  # as if the refused request had never been made
