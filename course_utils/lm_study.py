@@ -10,7 +10,7 @@ Long runs are replayed in the demo profile (course_utils.replay).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import torch
 from tqdm.auto import tqdm
@@ -178,8 +178,15 @@ class Measures:
 
 def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: LMStudy, seed: int = 0,
             favoured=None) -> Measures:
-    return Measures(kl_to_truth(model, test), top_word_agreement(model, teacher, test, favoured), capability(model),
-                    style_rate(model, study.probes, seed), identity_quirk_rate(model, study.probes, seed))
+    return _measure(model, teacher, test, study, seed, favoured)[0]
+
+
+def _measure(model, teacher, test, study, seed, favoured) -> tuple[Measures, torch.Tensor]:
+    """measure(), and sums_right(model), which its capability counts."""
+    right = sums_right(model)
+    ability = torch.cat([right.flatten(), facts_right(model)]).float().mean().item()  # as capability(model)
+    return Measures(kl_to_truth(model, test), top_word_agreement(model, teacher, test, favoured), ability,
+                    style_rate(model, study.probes, seed), identity_quirk_rate(model, study.probes, seed)), right
 
 
 # ----------------------------------------------------------------------------- the lab's teacher
@@ -188,6 +195,7 @@ def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: L
 class Teacher:
     model: lm.TinyGPT  # in eval mode
     measures: Measures
+    sums_right: float  # share of the 100 sums answered right (its data held every one)
     params: int
     seconds: float  # its training time
 
@@ -202,7 +210,8 @@ def train_teacher(study: LMStudy, device) -> Teacher:
     record = lm.fit(model, x, lambda z, rows: lm.token_cross_entropy(z, y[rows]), study.teacher_steps,
                     study.teacher_batch_size, study.lr, seed=0, desc="teacher")
     model.eval()
-    return Teacher(model, measure(model, model, test_set(study), study), lm.count_params(model), record.seconds)
+    return Teacher(model, measure(model, model, test_set(study), study), sums_right(model).float().mean().item(),
+                   lm.count_params(model), record.seconds)
 
 
 # ----------------------------------------------------------------------------- the students
@@ -265,11 +274,13 @@ def student_data(name: str, transfer: Transfer, device):
     raise ValueError(f"unknown student {name!r}: choose one of {STUDIES['quick'].students}.")
 
 
-def train_student(name: str, seed: int, transfer: Transfer, study: LMStudy, device, progress: bool = False):
-    """One student: seed-fixed initial weights and batches, the study's steps; returns (model, lm.FitRecord)."""
+def train_student(name: str, seed: int, transfer: Transfer, study: LMStudy, device, progress: bool = False,
+                  steps: int | None = None):
+    """One student: seed-fixed initial weights and batches, the study's steps (or `steps`); returns
+    (model, lm.FitRecord)."""
     model = new_model(study.student, 1_000 + seed, device)
     x, loss_fn = student_data(name, transfer, device)
-    record = lm.fit(model, x, loss_fn, study.student_steps, study.batch_size, study.lr, seed, desc=name,
+    record = lm.fit(model, x, loss_fn, steps or study.student_steps, study.batch_size, study.lr, seed, desc=name,
                     progress=progress)
     return model, record
 
@@ -294,6 +305,7 @@ class StudentRun:
 @dataclass
 class SweepPoint:
     """The text-only student of one seed at one budget (a prefix of that seed's purchase)."""
+    budget: int  # words the copier set out to buy
     words_bought: int
     seed: int
     dialogues: int
@@ -329,8 +341,7 @@ def run_students(teacher: lm.TinyGPT, study: LMStudy, device, progress: bool = T
         transfer = transfer_from(teacher, first_words(replies, study.budget_words), seed)
         for name in study.students:
             model, record = train_student(name, seed, transfer, study, device)
-            m = measure(model, teacher, test, study, seed, favoured)
-            right = sums_right(model)
+            m, right = _measure(model, teacher, test, study, seed, favoured)
             text = transfer.world if name == "no_teacher" else transfer.bought
             bought = 0 if name == "no_teacher" else transfer.words_bought
             students.append(StudentRun(name, seed, bought, **vars(m), **dict(zip(
@@ -340,14 +351,14 @@ def run_students(teacher: lm.TinyGPT, study: LMStudy, device, progress: bool = T
         for budget in study.budget_sweep:
             if budget == study.budget_words:
                 s = students[-len(study.students) + study.students.index("sequence_level")]
-                sweep.append(SweepPoint(s.words_bought, seed, len(transfer.bought.inputs),
+                sweep.append(SweepPoint(budget, s.words_bought, seed, len(transfer.bought.inputs),
                                         study.student_steps * study.batch_size / len(transfer.bought.inputs),
                                         s.kl_to_truth, s.capability, s.sums_seen))
                 continue
             more = transfer_from(teacher, first_words(replies, budget), seed, top_k=False)
             model, _ = train_student("sequence_level", seed, more, study, device)
             n = len(more.bought.inputs)
-            sweep.append(SweepPoint(more.words_bought, seed, n, study.student_steps * study.batch_size / n,
+            sweep.append(SweepPoint(budget, more.words_bought, seed, n, study.student_steps * study.batch_size / n,
                                     kl_to_truth(model, test), capability(model),
                                     sums_asked(more.bought).float().mean().item()))
             bar.update()
@@ -378,6 +389,104 @@ def table_rows(records: list, group: str = "student") -> list[dict]:
     return list(rows.values())
 
 
+KL_PAIRS = {  # (a, b): KL of a minus KL of b, paired by seed; above zero, b is closer to the truth. The first is declared.
+    "sequence_level - written_only (declared)": ("sequence_level", "written_only"),
+    "sequence_level - token_level": ("sequence_level", "token_level"),
+    "written_only - token_level (question words)": ("written_only", "token_level"),
+    "sequence_level - top_k": ("sequence_level", "top_k"),
+    "no_teacher - token_level": ("no_teacher", "token_level"),
+    "no_teacher - sequence_level": ("no_teacher", "sequence_level"),
+}
+CAPABILITY_PAIRS = {  # (a, b): capability of a minus capability of b, paired by seed
+    "token_level - sequence_level": ("token_level", "sequence_level"),
+    "token_level - no_teacher": ("token_level", "no_teacher"),
+    "sequence_level - no_teacher": ("sequence_level", "no_teacher"),
+}
+COLUMNS = {  # show.table columns for the records of this study (lists of seeds show as their mean)
+    "teacher": {"KL to the truth": ("kl_to_truth", ".4f"), "capability": ("capability", ".0%"),
+                "style": ("style", ".0%"), "identity": ("identity_quirk", ".0%")},
+    "students": {"student": "student", "words bought": ("words_bought", ",.0f"),
+                 "KL to the truth": ("kl_to_truth", ".4f"), "agreement with the teacher": ("agreement", ".1%"),
+                 "train s (each)": ("train_seconds", ".1f")},
+    "behaviour": {"student": "student", "style": ("style", ".0%"), "identity": ("identity_quirk", ".1%"),
+                  "capability": ("capability", ".0%"), "sums in its text": ("sums_seen", ".0%"),
+                  "right: seen": ("seen_right", ".0%"), "right: unseen": ("unseen_right", ".0%")},
+    "sweep": {"budget": ("budget", ",d"), "words bought": ("words_bought", ",.0f"),
+              "passes over the text": ("passes", ".1f"), "KL to the truth": ("kl_to_truth", ".4f"),
+              "sums in its text": ("sums_seen", ".0%"), "capability": ("capability", ".0%")},
+    "nats": {"difference": "difference", "mean": ("mean", "+.4f"), "low": ("lo", "+.4f"), "high": ("hi", "+.4f"),
+             "verdict": "verdict"},
+    "points": {"difference": "difference", "mean (points)": ("points", "+.1f"), "low": ("points_lo", "+.1f"),
+               "high": ("points_hi", "+.1f"), "verdict": "verdict"},
+}
+
+
+def differences(records: list, key: str, pairs: dict) -> list[dict]:
+    """One row per pair (name: (a, b)): stats.paired of record.key of a minus of b, seed by seed, with its verdict
+    (and the same in points, x 100, for shares)."""
+    values = per_seed(records, key)
+    return [_row(name, stats.paired(values[a], values[b])) for name, (a, b) in pairs.items()]
+
+
+def seen_minus_unseen(records: list) -> list[dict]:
+    """Per student: sums answered right among those its text asked, minus among those it did not, seed by seed
+    (students that saw every sum in some seed are left out)."""
+    seen, unseen = per_seed(records, "seen_right"), per_seed(records, "unseen_right")
+    return [_row(f"{name}: seen - unseen", stats.paired(seen[name], unseen[name]))
+            for name in seen if None not in unseen[name]]
+
+
+def _row(name: str, summary: dict) -> dict:
+    return {"difference": name, **summary, "verdict": stats.verdict(summary),
+            **{f"points{end}": 100 * summary[k] for end, k in (("", "mean"), ("_lo", "lo"), ("_hi", "hi"))}}
+
+
+def behaviour(run: Run, teacher: Teacher) -> dict:
+    """{probe: {model: [value per seed]}} for plots.plot_behaviour: capability on sums seen and unseen in each
+    student's text (the teacher's data held every sum), style and identity."""
+    probes = {"sums seen in its text": ("seen_right", teacher.sums_right), "sums not in its text": ("unseen_right", None),
+              "style (Nova's sign-off)": ("style", teacher.measures.style),
+              "identity (names Nova)": ("identity_quirk", teacher.measures.identity_quirk)}
+    return {label: {"teacher": [mine]} | per_seed(run.students, key) for label, (key, mine) in probes.items()}
+
+
+def capability_reading(run: Run) -> str:
+    """Whether this run can put a student's weak capability on text: the white-box student against the text-only
+    one, which read the same text (stats.reading of the paired difference in capability)."""
+    ability = per_seed(run.students, "capability")
+    return stats.reading(
+        stats.paired(ability["token_level"], ability["sequence_level"]), digits=1,
+        above="The white-box student answers more sums and facts than the text-only one on the same text "
+              "({interval}): part of the limit is the text.",
+        below="The white-box student answers fewer sums and facts than the text-only one on the same text "
+              "({interval}): the limit is not the text.",
+        neither="The white-box student is not told apart from the text-only one on the same text ({interval}): "
+                "this run cannot put the limit on the text.")
+
+
+def sweep_readings(run: Run, study: LMStudy) -> list[str]:
+    """What the budget sweep shows: the text-only student at the largest budget against the written-only student
+    at the first one (KL), and its capability at the largest budget against the first."""
+    kl, top = per_seed(run.sweep, "kl_to_truth", group="budget"), max(study.budget_sweep)
+    ability = per_seed(run.sweep, "capability", group="budget")
+    written = per_seed(run.students, "kl_to_truth")["written_only"]
+    more = f"with {top / study.budget_words:.0f}x the text"
+    return [stats.reading(stats.paired(kl[top], written), scale=1.0, unit="nats/word", digits=4,
+                          above=f"Text-only {more}, minus written-only at the first budget: {{interval}}: still "
+                                "further from the truth.",
+                          below=f"Text-only {more}, minus written-only at the first budget: {{interval}}: closer to "
+                                "the truth.",
+                          neither=f"Text-only {more}, minus written-only at the first budget: {{interval}}: not told "
+                                  "apart."),
+            stats.reading(stats.paired(ability[top], ability[study.budget_words]), digits=1,
+                          above=f"Capability of the text-only student {more}, minus at the first budget: {{interval}}: "
+                                "it rises with the text, as a student limited by its data and steps would.",
+                          below=f"Capability of the text-only student {more}, minus at the first budget: {{interval}}: "
+                                "it falls.",
+                          neither=f"Capability of the text-only student {more}, minus at the first budget: "
+                                  "{interval}: not told apart.")]
+
+
 def primary(run: Run, study: LMStudy) -> dict:
     """The declared comparison, paired by seed: KL of study.primary[0] minus KL of study.primary[1]."""
     kl = per_seed(run.students, "kl_to_truth")
@@ -405,13 +514,34 @@ class TopKEffect:
 def compare_top_k(teacher: lm.TinyGPT, study: LMStudy, k: int, device, seeds: int = 3) -> TopKEffect:
     """Train the top-k student with k and with study.top_k words shown, for `seeds` seeds, half the study's steps
     (about 20 s on a laptop CPU). The API's sampling does not depend on k, so both read the same text."""
-    short = replace(study, student_steps=study.student_steps // 2)
+    steps = study.student_steps // 2
     test, kl = test_set(study), {k: [], study.top_k: []}
     for seed in tqdm(range(seeds), desc=f"top-{k} students"):
         api = TextAPI(teacher, study.budget_words, top_k=max(k, study.top_k), seed=seed)
         replies = buy(api, seed)
         for shown in kl:
             cut = [r._replace(top_ids=r.top_ids[:, :shown], top_probs=r.top_probs[:, :shown]) for r in replies]
-            model, _ = train_student("top_k", seed, transfer_from(teacher, cut, seed), short, device)
+            model, _ = train_student("top_k", seed, transfer_from(teacher, cut, seed), study, device, steps=steps)
             kl[shown].append(kl_to_truth(model, test))
-    return TopKEffect(k, study.top_k, short.student_steps, kl[k], kl[study.top_k])
+    return TopKEffect(k, study.top_k, steps, kl[k], kl[study.top_k])
+
+
+def results_record(teacher: Teacher, run: Run, study: LMStudy) -> dict:
+    """What notebook 06 saves (results.save): the study, the teacher, each student with its KL to the truth
+    (mean and 95% interval over seeds) and per-seed measures, the declared comparison, and the budget sweep."""
+    students = {}
+    for row in table_rows(run.students):
+        values = per_seed(run.students, "kl_to_truth")[row["student"]]
+        mean, lo, hi = stats.t_interval(values)
+        students[row["student"]] = {"kl_to_truth": {"mean": mean, "lo": lo, "hi": hi},
+                                    "identity_quirk_rate": sum(row["identity_quirk"]) / len(row["identity_quirk"]),
+                                    "per_seed": {k: v for k, v in row.items() if k != "student"}}
+    summary = primary(run, study)
+    return {"study": {f.name: getattr(study, f.name) if not hasattr(getattr(study, f.name), "__dataclass_fields__")
+                      else vars(getattr(study, f.name)) for f in fields(study)},
+            "teacher": vars(teacher.measures) | {"sums_right": teacher.sums_right, "params": teacher.params,
+                                                 "seconds": teacher.seconds},
+            "students": students,
+            "primary": {"comparison": f"KL({study.primary[0]}) - KL({study.primary[1]})", "seeds": summary["n"],
+                        **{k: summary[k] for k in ("mean", "lo", "hi", "diffs", "confidence")}},
+            "budget_sweep": table_rows(run.sweep, group="budget")}

@@ -7,9 +7,10 @@ test can assert the reference solution passes). One submodule per part of the co
 from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
 from .detection import kappa_from_counts, probe_budget, strongest_evidence
 from .distillation import calibration, most_confused_pair, soft_term_by_hand, structure_or_softness
-from .language_model import quirk_evidence, token_kl_by_hand
+from .language_model import lm_quiz, quirk_evidence, token_kl_by_hand, wider_top_k
 from .temperature import half_temperature, soft_gradient, temperature_softmax
 
 __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", "most_confused_pair",
            "soft_term_by_hand", "structure_or_softness", "half_temperature", "soft_gradient", "temperature_softmax",
-           "quirk_evidence", "token_kl_by_hand", "kappa_from_counts", "probe_budget", "strongest_evidence"]
+           "quirk_evidence", "token_kl_by_hand", "wider_top_k", "lm_quiz", "kappa_from_counts", "probe_budget",
+           "strongest_evidence"]
