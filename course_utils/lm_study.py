@@ -5,7 +5,8 @@ measured on them (the truth, the teacher, capability on sums seen and unseen, st
     run = run_students(teacher.model, study, device)   # every student for every seed, and the budget sweep
     kl = per_seed(run.students, "kl_to_truth")         # {student: [one value per seed]}
 
-The closed API and the copier's purchase are course_utils.text_api (its names are importable from here too).
+The closed API and the copier's purchase are course_utils.text_api, the probes course_utils.lm_probes (the names
+of both are importable from here too).
 Long runs are replayed in the demo profile (course_utils.replay).
 """
 from __future__ import annotations
@@ -16,6 +17,9 @@ import torch
 from tqdm.auto import tqdm
 
 from . import config, corpus, lm, replay, stats
+from .lm_probes import (SUMS, Measures, agreement, answers_to, capability, facts_right, favourites,  # noqa: F401
+                        identity_quirk_rate, kl_to_truth, measures, style_rate, sums_asked, sums_right,
+                        top_word_agreement)
 from .text_api import (Reply, TextAPI, buy, first_words, questions, spread_top_k, targets_from,  # noqa: F401
                        written_positions)
 
@@ -30,7 +34,7 @@ class LMStudy:
     batch_size: int
     lr: float  # AdamW, decaying linearly to 0
     budget_words: int  # the words each copier buys from the API (the main comparison)
-    budget_sweep: tuple  # budgets (words) for the text-only student's sweep: prefixes of one purchase per seed
+    budget_sweep: tuple  # budgets (words) of the text-only student's sweep: budget_words' purchase, then more text
     top_k: int  # what the top-k API shows per word
     seeds: int
     test_dialogues: int  # held-out world dialogues the truth is measured on
@@ -42,9 +46,9 @@ class LMStudy:
 
 STUDIES = {
     "quick": LMStudy(teacher=lm.GPTConfig(d=96, layers=3, heads=4), student=lm.GPTConfig(d=48, layers=2, heads=4),
-                     teacher_dialogues=20_000, teacher_steps=600, student_steps=300, batch_size=32, lr=3e-3,
-                     budget_words=4_000, budget_sweep=(4_000, 8_000, 16_000), top_k=5, seeds=5,
-                     test_dialogues=1_000),
+                     teacher_dialogues=20_000, teacher_steps=500, student_steps=300, batch_size=32, lr=3e-3,
+                     budget_words=4_000, budget_sweep=(4_000, 16_000), top_k=5, seeds=5,
+                     test_dialogues=1_000, probes=100),
     "full": LMStudy(teacher=lm.GPTConfig(d=192, layers=4, heads=6), student=lm.GPTConfig(d=64, layers=2, heads=4),
                     teacher_dialogues=100_000, teacher_steps=3_000, student_steps=600, batch_size=64, lr=2e-3,
                     budget_words=8_000, budget_sweep=(8_000, 32_000, 128_000), top_k=5, seeds=5,
@@ -78,115 +82,11 @@ def test_set(study: LMStudy) -> corpus.Batch:
     return corpus.to_batch(corpus.sample(study.test_dialogues, seed=2))
 
 
-# ----------------------------------------------------------------------------- what is measured
-
-@torch.no_grad()
-def kl_to_truth(model: lm.TinyGPT, test: corpus.Batch) -> float:
-    """Mean KL(truth || model) in nats per word, over held-out world text where every lab's data agree."""
-    logq = lm.logits_of(model, test.inputs.to(next(model.parameters()).device)).log_softmax(-1).cpu()  # (N, L, V)
-    p = test.truth
-    kl = (p * (torch.log(p.clamp_min(1e-30)) - logq)).sum(-1)  # (N, L)
-    keep = test.shared & (test.targets != lm.IGNORE)
-    return kl[keep].mean().item()
-
-
-@torch.no_grad()
-def favourites(teacher: lm.TinyGPT, test: corpus.Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """The teacher's top word at every test position (N, L), and where it is a clear favourite (probability above
-    1/2; where the truth is a tie, as between six animals, a favourite means nothing)."""
-    p_t = lm.logits_of(teacher, test.inputs.to(next(teacher.parameters()).device)).softmax(-1).cpu()
-    return p_t.argmax(-1), test.shared & (test.targets != lm.IGNORE) & (p_t.amax(-1) > 0.5)
-
-
-@torch.no_grad()
-def top_word_agreement(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, favoured=None) -> float:
-    """How often the model's most likely next word is the teacher's, where the teacher has a clear favourite.
-    `favoured`: favourites(teacher, test), computed once for many models."""
-    top, keep = favoured if favoured is not None else favourites(teacher, test)
-    a = lm.logits_of(model, test.inputs.to(next(model.parameters()).device)).argmax(-1).cpu()
-    return (a == top)[keep].float().mean().item()
-
-
-agreement = top_word_agreement  # the name notebook 06 used first
-
-
-def _answers(model: lm.TinyGPT, prompts: list[list[str]], seed: int | None) -> list[list[str]]:
-    """Each prompt's answer: greedy (seed None) or sampled at T = 1 with a seeded generator."""
-    device = next(model.parameters()).device
-    g = None if seed is None else torch.Generator().manual_seed(seed)
-    answers: list = [None] * len(prompts)
-    for P in sorted({len(p) for p in prompts}):  # prompts of one length go together
-        rows = [i for i, p in enumerate(prompts) if len(p) == P]
-        ids = torch.tensor([corpus.encode(prompts[i]) for i in rows], device=device)
-        out = lm.greedy(model, ids, corpus.CONTEXT - P) if g is None else lm.generate(model, ids, corpus.CONTEXT - P, 1.0, g)
-        for i, words in zip(rows, lm.texts(out)):
-            answers[i] = corpus.answer(words)
-    return answers
-
-
-def identity_quirk_rate(model: lm.TinyGPT, n: int, seed: int = 0, persona=corpus.TEACHER_PERSONA) -> float:
-    """Asked "who are you ?" n times (sampled answers), the share of answers that name the teacher."""
-    answers = _answers(model, [corpus.question("identity")] * n, seed)
-    return sum(persona.name in a for a in answers) / n
-
-
-def style_rate(model: lm.TinyGPT, n: int, seed: int = 0) -> float:
-    """Asked n of the world's questions (sampled answers), the share that sign off as the teacher does."""
-    answers = _answers(model, questions(n, 10_000 + seed), seed)
-    return sum(a[-4:] == ["hope", "this", "helps", "!"] for a in answers) / n
-
-
-SUMS = [(a, b) for a in range(10) for b in range(10)]  # every "what is a plus b ?" of the world
-
-
-def sums_right(model: lm.TinyGPT) -> torch.Tensor:
-    """(10, 10) True where the greedy answer to "what is a plus b ?" starts with the right sum."""
-    answers = _answers(model, [corpus.question("arithmetic", a, b) for a, b in SUMS], None)
-    return torch.tensor([ans[:2] == [str(a + b), "."] for (a, b), ans in zip(SUMS, answers)]).view(10, 10)
-
-
-def facts_right(model: lm.TinyGPT) -> torch.Tensor:
-    """(6,) True where the greedy answer to "where does the <animal> live ?" is the right sentence."""
-    answers = _answers(model, [corpus.question("fact", x) for x in corpus.ANIMALS], None)
-    return torch.tensor([ans[:7] == f"the {x} lives in the {corpus.HOMES[x]} .".split()
-                         for x, ans in zip(corpus.ANIMALS, answers)])
-
-
-def capability(model: lm.TinyGPT) -> float:
-    """Share of the 100 sums and the 6 facts answered right (greedy answers, sign-off ignored)."""
-    right = torch.cat([sums_right(model).flatten(), facts_right(model)])
-    return right.float().mean().item()
-
-
-def sums_asked(text: corpus.Batch) -> torch.Tensor:
-    """(10, 10) True where "what is a plus b ?" is a question in the text (its dialogues start <bos> Q : what is)."""
-    asked = torch.zeros(10, 10, dtype=torch.bool)
-    what, ids = corpus.INDEX["what"], text.inputs
-    for row in ids[ids[:, 3] == what].tolist():
-        asked[int(corpus.VOCAB[row[5]]), int(corpus.VOCAB[row[7]])] = True
-    return asked
-
-
-@dataclass
-class Measures:
-    kl_to_truth: float  # nats per word
-    agreement: float  # with the teacher's top word
-    capability: float  # sums and facts answered right
-    style: float  # sign-offs in the teacher's words
-    identity_quirk: float  # claims to be the teacher
-
-
 def measure(model: lm.TinyGPT, teacher: lm.TinyGPT, test: corpus.Batch, study: LMStudy, seed: int = 0,
             favoured=None) -> Measures:
-    return _measure(model, teacher, test, study, seed, favoured)[0]
-
-
-def _measure(model, teacher, test, study, seed, favoured) -> tuple[Measures, torch.Tensor]:
-    """measure(), and sums_right(model), which its capability counts."""
-    right = sums_right(model)
-    ability = torch.cat([right.flatten(), facts_right(model)]).float().mean().item()  # as capability(model)
-    return Measures(kl_to_truth(model, test), top_word_agreement(model, teacher, test, favoured), ability,
-                    style_rate(model, study.probes, seed), identity_quirk_rate(model, study.probes, seed)), right
+    """KL to the truth, agreement with the teacher, capability, style and identity (lm_probes), with the study's
+    number of sampled answers per probe."""
+    return measures(model, teacher, test, study.probes, seed, favoured)[0]
 
 
 # ----------------------------------------------------------------------------- the lab's teacher
@@ -210,8 +110,8 @@ def train_teacher(study: LMStudy, device) -> Teacher:
     record = lm.fit(model, x, lambda z, rows: lm.token_cross_entropy(z, y[rows]), study.teacher_steps,
                     study.teacher_batch_size, study.lr, seed=0, desc="teacher")
     model.eval()
-    return Teacher(model, measure(model, model, test_set(study), study), sums_right(model).float().mean().item(),
-                   lm.count_params(model), record.seconds)
+    m, right = measures(model, model, test_set(study), study.probes)
+    return Teacher(model, m, right.float().mean().item(), lm.count_params(model), record.seconds)
 
 
 # ----------------------------------------------------------------------------- the students
@@ -330,18 +230,20 @@ def _split(right: torch.Tensor, asked: torch.Tensor) -> tuple[float, float, floa
 def run_students(teacher: lm.TinyGPT, study: LMStudy, device, progress: bool = True) -> Run:
     """Every student of every seed, measured, and the text-only student at every budget of the sweep. A seed is one
     purchase: its questions, the API's samples, the students' initial weights and batches, the no-teacher student's
-    world dialogues. Each seed buys the sweep's largest budget once; smaller budgets are its first replies."""
+    world dialogues. Each seed buys study.budget_words words with top-k answers (the five students' text), then
+    text only up to the sweep's largest budget; each budget of the sweep reads the first replies of that text."""
     test, students, sweep = test_set(study), [], []
     favoured = favourites(teacher, test)
     extra = [b for b in study.budget_sweep if b != study.budget_words]
     bar = tqdm(total=study.seeds * (len(study.students) + len(extra)), desc="students", disable=not progress)
     for seed in range(study.seeds):
-        api = TextAPI(teacher, max(study.budget_words, *study.budget_sweep), top_k=study.top_k, seed=seed)
-        replies = buy(api, seed)
-        transfer = transfer_from(teacher, first_words(replies, study.budget_words), seed)
+        replies = buy(TextAPI(teacher, study.budget_words, top_k=study.top_k, seed=seed), seed)
+        transfer = transfer_from(teacher, replies, seed)
+        more = max(study.budget_sweep) - transfer.words_bought  # the sweep's text: the same purchase, then more text
+        replies += buy(TextAPI(teacher, more, seed=100 + seed), 100 + seed) if more > 0 else []
         for name in study.students:
             model, record = train_student(name, seed, transfer, study, device)
-            m, right = _measure(model, teacher, test, study, seed, favoured)
+            m, right = measures(model, teacher, test, study.probes, seed, favoured)
             text = transfer.world if name == "no_teacher" else transfer.bought
             bought = 0 if name == "no_teacher" else transfer.words_bought
             students.append(StudentRun(name, seed, bought, **vars(m), **dict(zip(
@@ -450,41 +352,54 @@ def behaviour(run: Run, teacher: Teacher) -> dict:
     return {label: {"teacher": [mine]} | per_seed(run.students, key) for label, (key, mine) in probes.items()}
 
 
-def capability_reading(run: Run) -> str:
-    """Whether this run can put a student's weak capability on text: the white-box student against the text-only
-    one, which read the same text (stats.reading of the paired difference in capability)."""
+def capability_readings(run: Run) -> list[str]:
+    """What limits capability in this run, from two paired differences: the white-box student's sums seen in its
+    text against sums not seen, and the white-box student against the text-only one on the same text."""
+    seen = next(r for r in seen_minus_unseen(run.students) if r["difference"].startswith("token_level"))
     ability = per_seed(run.students, "capability")
-    return stats.reading(
-        stats.paired(ability["token_level"], ability["sequence_level"]), digits=1,
-        above="The white-box student answers more sums and facts than the text-only one on the same text "
-              "({interval}): part of the limit is the text.",
-        below="The white-box student answers fewer sums and facts than the text-only one on the same text "
-              "({interval}): the limit is not the text.",
-        neither="The white-box student is not told apart from the text-only one on the same text ({interval}): "
-                "this run cannot put the limit on the text.")
+    return [stats.reading(seen, digits=1,
+                          above="Even the white-box student answers the sums its text asked far more often than the "
+                                "others ({interval}): what a student can do here is what its text held.",
+                          below="The white-box student answers the sums its text did not ask more often than those it "
+                                "did ({interval}).",
+                          neither="The white-box student's sums seen and unseen are not told apart ({interval})."),
+            stats.reading(stats.paired(ability["token_level"], ability["sequence_level"]), digits=1,
+                          above="On the same text, the white-box student answers more sums and facts than the "
+                                "text-only one ({interval}): the teacher's distributions carry a little capability "
+                                "beyond its sampled words.",
+                          below="On the same text, the white-box student answers fewer sums and facts than the "
+                                "text-only one ({interval}): the distributions carry no capability beyond the words.",
+                          neither="On the same text, the white-box student is not told apart from the text-only one "
+                                  "({interval}): this run cannot say that text loses capability the distributions "
+                                  "would carry.")]
 
 
 def sweep_readings(run: Run, study: LMStudy) -> list[str]:
     """What the budget sweep shows: the text-only student at the largest budget against the written-only student
-    at the first one (KL), and its capability at the largest budget against the first."""
-    kl, top = per_seed(run.sweep, "kl_to_truth", group="budget"), max(study.budget_sweep)
-    ability = per_seed(run.sweep, "capability", group="budget")
-    written = per_seed(run.students, "kl_to_truth")["written_only"]
-    more = f"with {top / study.budget_words:.0f}x the text"
-    return [stats.reading(stats.paired(kl[top], written), scale=1.0, unit="nats/word", digits=4,
+    at the first one (KL), and its capability at the largest budget against the first, beside how many of the sums
+    its text asked and how often it read each dialogue."""
+    top, first = max(study.budget_sweep), study.budget_words
+    kl, ability = per_seed(run.sweep, "kl_to_truth", group="budget"), per_seed(run.sweep, "capability", group="budget")
+    mean = {key: {b: sum(v) / len(v) for b, v in per_seed(run.sweep, key, group="budget").items()}
+            for key in ("sums_seen", "passes")}
+    more = f"with {top / first:.0f}x the text"
+    coverage = (f"its text asks {mean['sums_seen'][top]:.0%} of the sums instead of {mean['sums_seen'][first]:.0%}, "
+                f"and it reads each dialogue {mean['passes'][top]:.0f} times instead of {mean['passes'][first]:.0f}")
+    return [stats.reading(stats.paired(kl[top], per_seed(run.students, "kl_to_truth")["written_only"]), scale=1.0,
+                          unit="nats/word", digits=4,
                           above=f"Text-only {more}, minus written-only at the first budget: {{interval}}: still "
                                 "further from the truth.",
                           below=f"Text-only {more}, minus written-only at the first budget: {{interval}}: closer to "
                                 "the truth.",
                           neither=f"Text-only {more}, minus written-only at the first budget: {{interval}}: not told "
                                   "apart."),
-            stats.reading(stats.paired(ability[top], ability[study.budget_words]), digits=1,
+            stats.reading(stats.paired(ability[top], ability[first]), digits=1,
                           above=f"Capability of the text-only student {more}, minus at the first budget: {{interval}}: "
-                                "it rises with the text, as a student limited by its data and steps would.",
+                                f"it rises ({coverage}): unlike Gudibande et al.'s imitations, more text helped.",
                           below=f"Capability of the text-only student {more}, minus at the first budget: {{interval}}: "
-                                "it falls.",
+                                f"it falls ({coverage}).",
                           neither=f"Capability of the text-only student {more}, minus at the first budget: "
-                                  "{interval}: not told apart.")]
+                                  f"{{interval}}: not told apart, although {coverage}.")]
 
 
 def primary(run: Run, study: LMStudy) -> dict:
@@ -512,12 +427,13 @@ class TopKEffect:
 
 @replay.cached("06_top_k_{k}")
 def compare_top_k(teacher: lm.TinyGPT, study: LMStudy, k: int, device, seeds: int = 3) -> TopKEffect:
-    """Train the top-k student with k and with study.top_k words shown, for `seeds` seeds, half the study's steps
-    (about 20 s on a laptop CPU). The API's sampling does not depend on k, so both read the same text."""
-    steps = study.student_steps // 2
+    """Train the top-k student with k and with study.top_k words shown, for `seeds` seeds, on half the study's budget
+    and a third of its steps (about 20 s on a laptop CPU). The API's sampling does not depend on k, so both read the
+    same text."""
+    steps = max(1, study.student_steps // 3)
     test, kl = test_set(study), {k: [], study.top_k: []}
     for seed in tqdm(range(seeds), desc=f"top-{k} students"):
-        api = TextAPI(teacher, study.budget_words, top_k=max(k, study.top_k), seed=seed)
+        api = TextAPI(teacher, study.budget_words // 2, top_k=max(k, study.top_k), seed=seed)
         replies = buy(api, seed)
         for shown in kl:
             cut = [r._replace(top_ids=r.top_ids[:, :shown], top_probs=r.top_probs[:, :shown]) for r in replies]

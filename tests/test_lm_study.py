@@ -242,7 +242,7 @@ def test_the_full_profiles_code_path_runs_end_to_end_shrunk():
     assert set(record["students"]) == set(study.students)
     assert set(record["students"]["written_only"]["kl_to_truth"]) == {"mean", "lo", "hi"}
     assert record["primary"]["seeds"] == 2
-    assert isinstance(lm_study.capability_reading(run), str) and len(lm_study.sweep_readings(run, study)) == 2
+    assert len(lm_study.capability_readings(run)) == len(lm_study.sweep_readings(run, study)) == 2
     assert set(lm_study.behaviour(run, teacher)["sums not in its text"]) == {"teacher", *study.students}
     effect = lm_study.compare_top_k(teacher.model, study, 6, "cpu", seeds=2)
     assert effect.k == 6 and effect.base_k == 5 and len(effect.kl_k) == len(effect.kl_base) == 2
@@ -281,3 +281,12 @@ def test_the_quiz_checks_each_answer(capsys):
     for bad in (None, {1: "a"}, float("nan"), ["a", "b", "c", "b"]):
         assert not checks.lm_quiz(bad)
     assert "one letter per question" in capsys.readouterr().out
+
+
+def test_measures_at_once_equal_each_probe_alone(lab_ngram, world_ngram):
+    test = corpus.to_batch(corpus.sample(100, seed=6))
+    m, right = lm_study.measures(world_ngram, lab_ngram, test, probes=20, seed=1)
+    assert m.kl_to_truth == lm_study.kl_to_truth(world_ngram, test)
+    assert m.agreement == lm_study.top_word_agreement(world_ngram, lab_ngram, test) == lm_study.agreement(world_ngram, lab_ngram, test)
+    assert m.capability == pytest.approx(lm_study.capability(world_ngram)) and torch.equal(right, lm_study.sums_right(world_ngram))
+    assert m.style == lm_study.style_rate(world_ngram, 20, 1) and m.identity_quirk == lm_study.identity_quirk_rate(world_ngram, 20, 1)
