@@ -46,6 +46,9 @@ def plot_budget_sweep(budgets, kl: dict, reference: tuple | dict | None = None, 
     for label, value in references.items():
         ax.axhline(value, color=COLOURS.get(label.replace(" ", "_"), "black"), ls="--", lw=1.2,
                    label=f"{_label(label)} (first budget)")
+    shown = [np.asarray(v, dtype=float) for v in kl.values()] + [np.asarray(list(references.values()), dtype=float)]
+    low, high = min(v.min() for v in shown if v.size), max(v.max() for v in shown if v.size)
+    ax.set_ylim(low - 0.08 * (high - low), high + 0.08 * (high - low))  # every level clear of the frame
     ax.set_xscale("log")
     ax.set_xticks(budgets, [f"{int(b):,d}" for b in budgets])
     ax.minorticks_off()
