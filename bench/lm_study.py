@@ -50,7 +50,8 @@ def one(threads: int, profile: str, changes: dict) -> dict:
                         **{k: summary[k] for k in ("mean", "lo", "hi", "n", "diffs")}},
             "teacher": vars(teacher.measures),
             "students": {row["student"]: {k: row[k] for k in ("kl_to_truth", "capability", "sums_seen", "seen_right",
-                                                              "unseen_right")} for row in lm_study.table_rows(run.students)},
+                                                              "unseen_right")}
+                         for row in lm_study.table_rows(run.students)},
             "kl_mean": {name: sum(v) / len(v) for name, v in kl.items()},
             "sweep": lm_study.table_rows(run.sweep, group="budget"),
             "seconds": {"teacher": teacher_time, "students_and_sweep": students_time}}
@@ -62,7 +63,8 @@ def parse_changes(pairs: list[str]) -> dict:
     for pair in pairs:
         key, _, value = pair.partition("=")
         if key not in names or not value:
-            raise SystemExit(f"--set takes field=value with a field of lm_study.LMStudy ({sorted(names)}), got {pair!r}")
+            raise SystemExit(f"--set takes field=value with a field of lm_study.LMStudy ({sorted(names)}), "
+                             f"got {pair!r}")
         changes[key] = ast.literal_eval(value)
     return changes
 
@@ -86,13 +88,13 @@ def main() -> None:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
-        print(f"{t} thread(s): {r['primary']['comparison']} {r['primary']['reading']}; "
-              f"teacher {r['seconds']['teacher']['cpu_s']:.0f} s CPU, students {r['seconds']['students_and_sweep']['cpu_s']:.0f} s CPU",
-              flush=True)
+        cpu = {part: f"{s['cpu_s']:.0f} s" for part, s in r["seconds"].items()}
+        print(f"{t} thread(s): {r['primary']['comparison']} {r['primary']['reading']}; CPU {cpu}", flush=True)
     record = {"machine": config.describe(), "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"),
               "runs": runs}
     if args.out:
-        path = files.write_atomic(Path(args.out), lambda tmp: tmp.write_text(json.dumps(record, indent=1, default=float)))
+        text = json.dumps(record, indent=1, default=float)
+        path = files.write_atomic(Path(args.out), lambda tmp: tmp.write_text(text))
         print(f"wrote {path}")
 
 

@@ -210,7 +210,8 @@ def _check_fit_arguments(inputs: torch.Tensor, steps, batch_size, lr) -> None:
         raise ValueError(f"lr (the learning rate) must be a finite number > 0, got {lr!r}.")
     if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2 or len(inputs) == 0:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
-        raise ValueError(f"inputs must be word ids shaped (N, L) with N >= 1 (corpus.to_batch(...).inputs), got {shape}.")
+        raise ValueError(f"inputs must be word ids shaped (N, L) with N >= 1 (corpus.to_batch(...).inputs), "
+                         f"got {shape}.")
 
 
 def _finite_loss(loss: torch.Tensor, step: int, lr: float) -> float:

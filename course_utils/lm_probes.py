@@ -57,7 +57,8 @@ def answers_to(model: lm.TinyGPT, prompts: list[list[str]], seed: int | None) ->
     for P in sorted({len(p) for p in prompts}):  # prompts of one length go together
         rows = [i for i, p in enumerate(prompts) if len(p) == P]
         ids = torch.tensor([corpus.encode(prompts[i]) for i in rows], device=device)
-        out = lm.greedy(model, ids, corpus.CONTEXT - P) if g is None else lm.generate(model, ids, corpus.CONTEXT - P, 1.0, g)
+        n = corpus.CONTEXT - P
+        out = lm.greedy(model, ids, n) if g is None else lm.generate(model, ids, n, 1.0, g)
         for i, words in zip(rows, lm.texts(out)):
             answers[i] = corpus.answer(words)
     return answers

@@ -291,7 +291,7 @@ def table_rows(records: list, group: str = "student") -> list[dict]:
     return list(rows.values())
 
 
-KL_PAIRS = {  # (a, b): KL of a minus KL of b, paired by seed; above zero, b is closer to the truth. The first is declared.
+KL_PAIRS = {  # (a, b): KL of a minus KL of b, paired by seed (above zero: b is closer); the first is declared
     "sequence_level - written_only (declared)": ("sequence_level", "written_only"),
     "sequence_level - token_level": ("sequence_level", "token_level"),
     "written_only - token_level (question words)": ("written_only", "token_level"),
@@ -346,7 +346,8 @@ def _row(name: str, summary: dict) -> dict:
 def behaviour(run: Run, teacher: Teacher) -> dict:
     """{probe: {model: [value per seed]}} for plots.plot_behaviour: capability on sums seen and unseen in each
     student's text (the teacher's data held every sum), style and identity."""
-    probes = {"sums seen in its text": ("seen_right", teacher.sums_right), "sums not in its text": ("unseen_right", None),
+    probes = {"sums seen in its text": ("seen_right", teacher.sums_right),
+              "sums not in its text": ("unseen_right", None),
               "style (Nova's sign-off)": ("style", teacher.measures.style),
               "identity (names Nova)": ("identity_quirk", teacher.measures.identity_quirk)}
     return {label: {"teacher": [mine]} | per_seed(run.students, key) for label, (key, mine) in probes.items()}

@@ -87,7 +87,8 @@ class TextAPI:
                 tops = probs.topk(self.top_k, dim=-1)
             for j, (i, words) in enumerate(zip(rows, lm.texts(out))):
                 n = len(words) - P  # the words it wrote
-                top = (tops.indices[j, P - 1:P - 1 + n].cpu(), tops.values[j, P - 1:P - 1 + n].cpu()) if tops else (None, None)
+                at = slice(P - 1, P - 1 + n)  # the positions it wrote from
+                top = (tops.indices[j, at].cpu(), tops.values[j, at].cpu()) if tops else (None, None)
                 replies[i] = Reply(words, n, *top)
         return replies
 

@@ -69,7 +69,8 @@ def wider_top_k(prediction, k=None, teacher=None, study=None, device="cpu") -> b
     if teacher is None or study is None:
         return report(False, "pass the teacher's model and the study: wider_top_k(my_prediction, my_k, "
                               "teacher.model, study, device).")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= len(corpus.VOCAB) or k == study.top_k:
+    whole = isinstance(k, numbers.Integral) and not isinstance(k, bool)
+    if not whole or not 1 <= k <= len(corpus.VOCAB) or k == study.top_k:
         return report(False, f"set my_k to a whole number other than the study's top_k = {study.top_k} (try 6, "
                               f"one per animal), got {_shown(k)}.")
     effect = lm_study.compare_top_k(teacher, study, k, device)
@@ -104,7 +105,8 @@ QUIZ = {  # question: (right letter, why it is right, {wrong letter: why not})
          "b": "more seeds of the copy alone measure it more precisely, not why it falls short.",
          "d": "style says nothing about the arithmetic the student can do."}),
     4: ("b", "top-k log-probabilities with a logit bias let Carlini et al. (2024) and Finlayson et al. (2024) "
-             "recover production models' hidden sizes and (up to a symmetry) final layers: far more than their answers.",
+             "recover production models' hidden sizes and (up to a symmetry) final layers: far more than their "
+             "answers.",
         {"a": "the probabilities of the shown words say how sure the model was: a distribution, not one word.",
          "c": "the studies used ordinary paid API access, no weights.",
          "d": "they extracted parts of the model itself (hidden size, the last layer), not only its training text."}),
