@@ -10,6 +10,7 @@ came before it, never from the future.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -175,8 +176,11 @@ class FitRecord:
 
 def fit(model: nn.Module, inputs: torch.Tensor, loss_fn, steps: int, batch_size: int, lr: float, seed: int,
         desc: str = "steps", progress: bool = True) -> FitRecord:
-    """Notebook 06's loop: `steps` AdamW steps on random batches of `inputs` (N, L); `loss_fn(logits, rows)`
-    returns the loss of the batch of rows `rows`. The learning rate decays linearly to 0."""
+    """Notebook 06's loop, as its page shows it (`steps` AdamW steps on random batches of `inputs` (N, L);
+    `loss_fn(logits, rows)` returns the loss of the batch of rows `rows`; the learning rate decays linearly to 0),
+    plus named helpers: argument checks, a progress bar, the loss every 50 steps with a divergence check, and a
+    count of the words read."""
+    _check_fit_arguments(inputs, steps, batch_size, lr)
     g = torch.Generator().manual_seed(seed)  # the batches: the same for every student of a seed
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
@@ -193,12 +197,29 @@ def fit(model: nn.Module, inputs: torch.Tensor, loss_fn, steps: int, batch_size:
         sched.step()
         seen += lengths[rows].sum()
         if step % 50 == 0 or step == steps - 1:
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(f"the loss became {value} at step {step}: lower the learning rate "
-                                         f"(it is {lr:g}).")
-            record.append(value)
+            record.append(_finite_loss(loss, step, lr))
     return FitRecord(record, time.perf_counter() - t0, int(seen))
+
+
+def _check_fit_arguments(inputs: torch.Tensor, steps, batch_size, lr) -> None:
+    """A clear error for arguments that would train nothing or something else than asked."""
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr (the learning rate) must be a finite number > 0, got {lr!r}.")
+    if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2 or len(inputs) == 0:
+        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise ValueError(f"inputs must be word ids shaped (N, L) with N >= 1 (corpus.to_batch(...).inputs), "
+                         f"got {shape}.")
+
+
+def _finite_loss(loss: torch.Tensor, step: int, lr: float) -> float:
+    """The loss as a number; a NaN or inf stops training with what to do."""
+    value = loss.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(f"the loss became {value} at step {step}: lower the learning rate (it is {lr:g}).")
+    return value
 
 
 @torch.no_grad()

@@ -1,8 +1,14 @@
-"""The tiny GPT of notebook 06: shapes, causality, repeatable sampling, and the per-word loss."""
+"""The tiny GPT of notebook 06: shapes, causality, repeatable sampling, the per-word loss, and the training loop
+(the one on notebook 06's page, read from its cell, gives lm.fit's weights)."""
+from pathlib import Path
+
+import nbformat
 import pytest
 import torch
 
 from course_utils import corpus, lm, losses
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_language_model.ipynb"
 
 CFG = lm.GPTConfig(d=16, layers=2, heads=2)
 
@@ -91,3 +97,36 @@ def test_fit_learns_and_is_repeatable():
     assert r1.tokens_seen > 60 * 16 * 5
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         lm.fit(model(), data.inputs, lambda z, rows: z.sum() * float("nan"), 2, 4, 1e-3, 0, progress=False)
+
+
+def notebook_loop():
+    """The `train` function of notebook 06's cell tagged `loop`, run as the learner reads it."""
+    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if "loop" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"notebook 06 should have one cell tagged 'loop', found {len(cells)}"
+    namespace = {"torch": torch}
+    exec(compile(cells[0].source, f"{NOTEBOOK.name}:loop", "exec"), namespace)
+    return namespace["train"]
+
+
+@pytest.mark.parametrize("loss", ["text", "soft"])
+def test_the_notebooks_loop_cell_gives_fits_weights_bit_for_bit(loss):
+    data = corpus.to_batch(corpus.sample(60, seed=1), with_truth=False)
+    soft = torch.softmax(torch.randn(*data.targets.shape, CFG.vocab, generator=torch.Generator().manual_seed(3)), -1)
+    loss_fn = {"text": lambda z, rows: lm.token_cross_entropy(z, data.targets[rows]),
+               "soft": lambda z, rows: lm.soft_token_loss(z, soft[rows], data.targets[rows])}[loss]
+    page, library = model(4), model(4)
+    notebook_loop()(page, data.inputs, loss_fn, 12, 8, 3e-3, 5)
+    lm.fit(library, data.inputs, loss_fn, 12, 8, 3e-3, 5, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(page.state_dict().values(), library.state_dict().values()))
+    assert not torch.equal(page.head.weight, model(4).head.weight)  # it trained
+
+
+@pytest.mark.parametrize("arguments, name", [({"steps": 0}, "steps"), ({"steps": -3}, "steps"), ({"steps": 2.5}, "steps"),
+                                             ({"batch_size": 0}, "batch_size"), ({"lr": float("nan")}, "lr"),
+                                             ({"lr": 0.0}, "lr"), ({"inputs": torch.zeros(0, 5, dtype=torch.long)}, "inputs")])
+def test_fit_refuses_arguments_that_would_train_nothing_or_something_else(arguments, name):
+    data = corpus.to_batch(corpus.sample(10, seed=0), with_truth=False)
+    kwargs = {"inputs": data.inputs, "steps": 3, "batch_size": 4, "lr": 1e-3} | arguments
+    with pytest.raises(ValueError, match=name):
+        lm.fit(model(), kwargs.pop("inputs"), lambda z, rows: lm.token_cross_entropy(z, data.targets[rows]),
+               seed=0, progress=False, **kwargs)

@@ -1,10 +1,13 @@
-"""Notebook 06's study: the text API's budget and top-k answers, the copier's targets, and the probes,
-on an n-gram model fitted by counting (no training needed)."""
+"""Notebook 06's study: the text API's budget and top-k answers, the copier's targets, the probes (on an n-gram
+model fitted by counting, no training needed), the run records and their readings, the full profile's code path
+shrunk to seconds, and the notebook's checkers."""
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn as nn
 
-from course_utils import corpus, lm, lm_study, server
+from course_utils import checks, corpus, lm, lm_study, server, stats, text_api
 
 V = len(corpus.VOCAB)
 
@@ -113,6 +116,8 @@ def test_students_differ_only_in_their_targets(lab_ngram):
     assert torch.equal(transfer.top_k_probs[questions], one_hot[questions])
     assert torch.allclose(transfer.top_k_probs[keep].sum(-1), torch.ones(int(keep.sum())))
     assert int(transfer.written.sum()) == transfer.words_bought
+    x, _ = lm_study.student_data("written_only", transfer, "cpu")
+    assert torch.equal(x, transfer.bought.inputs)
     rows = torch.arange(3)  # white-box: the teacher's own distribution at every word
     assert torch.allclose(transfer.teacher_probs[rows][keep[rows]],
                           lab_ngram(transfer.bought.inputs[rows]).softmax(-1)[keep[rows]])
@@ -127,3 +132,161 @@ def test_students_differ_only_in_their_targets(lab_ngram):
         lm_study.student_data("oracle", transfer, "cpu")
     with pytest.raises(ValueError, match="no language-model study"):
         lm_study.get_study("huge")
+
+
+@pytest.mark.parametrize("budget", [-5, 1.5, float("nan"), "100", True])
+def test_the_text_api_refuses_a_budget_that_is_not_a_whole_number_of_words(lab_ngram, budget):
+    with pytest.raises(ValueError, match="budget"):
+        lm_study.TextAPI(lab_ngram, budget=budget)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, V + 1])
+def test_the_text_api_refuses_a_top_k_it_cannot_show(lab_ngram, top_k):
+    with pytest.raises(ValueError, match="top_k"):
+        lm_study.TextAPI(lab_ngram, budget=10, top_k=top_k)
+
+
+def test_a_refused_request_leaves_the_sampling_generator_untouched(lab_ngram):
+    prompt = [corpus.question("story")]
+    fresh = lm_study.TextAPI(lab_ngram, budget=1_000, seed=3).complete(prompt)[0]
+    api = lm_study.TextAPI(lab_ngram, budget=1_000, seed=3)
+    with pytest.raises(server.BudgetExceeded):
+        api.complete(prompt * 200)  # far over the budget: refused whole
+    assert api.spent == 0
+    assert api.complete(prompt)[0] == fresh  # as if the refused request had never been made
+
+
+def test_the_written_only_student_gets_the_teacher_where_the_api_wrote_and_its_own_words_elsewhere(lab_ngram):
+    study = replace(lm_study.get_study("quick"), budget_words=200, top_k=3)
+    transfer = lm_study.prepare(lab_ngram, study, study.budget_words)
+    z = torch.randn(*transfer.bought.inputs.shape, V, requires_grad=True)
+    rows = torch.arange(len(z))
+    _, loss_fn = lm_study.student_data("written_only", transfer, "cpu")
+    y, written = transfer.bought.targets, transfer.written
+    one_hot = torch.nn.functional.one_hot(y.clamp_min(0), V).float()
+    want = torch.where(written.unsqueeze(-1), transfer.teacher_probs, one_hot)
+    assert torch.allclose(loss_fn(z, rows), lm.soft_token_loss(z, want, y))
+    questions = (y != lm.IGNORE) & ~written
+    assert questions.any() and written.any()
+    assert not torch.allclose(want[questions], transfer.teacher_probs[questions])  # the white-box view differs there
+
+
+def test_a_purchase_is_spent_without_passing_the_budget_and_its_prefix_is_a_smaller_purchase(lab_ngram):
+    api = lm_study.TextAPI(lab_ngram, budget=1_000, seed=2)
+    replies = lm_study.buy(api, seed=2)
+    assert 950 <= api.spent <= 1_000 and api.spent == sum(r.written for r in replies)
+    first = text_api.first_words(replies, 400)
+    assert first == replies[:len(first)] and 360 <= sum(r.written for r in first) <= 400
+    assert sum(r.written for r in replies[:len(first) + 1]) > 400
+    with pytest.raises(ValueError, match="chunk"):
+        lm_study.buy(lm_study.TextAPI(lab_ngram, budget=10), seed=0, chunk=0)
+
+
+def test_sums_asked_reads_the_questions_of_a_text():
+    dialogues = corpus.sample(40, seed=8)
+    asked = lm_study.sums_asked(corpus.to_batch(dialogues, with_truth=False))
+    want = torch.zeros(10, 10, dtype=torch.bool)
+    for d in dialogues:
+        if d.words[3] == "what":
+            want[int(d.words[5]), int(d.words[7])] = True
+    assert want.any() and torch.equal(asked, want)
+
+
+def test_counting_models_answer_the_sums_their_text_held(world_ngram):
+    right = lm_study.sums_right(world_ngram)
+    assert right.shape == (10, 10) and right.float().mean() > 0.9  # 3,000 world dialogues held nearly every sum
+    assert lm_study.capability(world_ngram) == pytest.approx(
+        torch.cat([right.flatten(), lm_study.facts_right(world_ngram)]).float().mean().item())
+
+
+def records():
+    """Student records of two seeds, made up: numbers chosen so each summary is known."""
+    rows = []
+    for seed, (kl_a, kl_b, seen, unseen) in enumerate([(0.10, 0.07, 0.5, 0.1), (0.12, 0.08, 0.7, 0.2),
+                                                       (0.11, 0.09, 0.6, 0.0)]):
+        for name, kl in (("sequence_level", kl_a), ("written_only", kl_b)):
+            rows.append(lm_study.StudentRun(name, seed, 100, kl, 0.9, 0.3, 0.8, 0.9, 0.7, seen, unseen, 1.0))
+    return rows
+
+
+def test_records_become_per_seed_lists_tables_and_paired_differences():
+    recs = records()
+    kl = lm_study.per_seed(recs, "kl_to_truth")
+    assert kl == {"sequence_level": [0.10, 0.12, 0.11], "written_only": [0.07, 0.08, 0.09]}
+    rows = lm_study.table_rows(recs)
+    assert [r["student"] for r in rows] == ["sequence_level", "written_only"] and rows[0]["kl_to_truth"] == kl["sequence_level"]
+    gap = lm_study.differences(recs, "kl_to_truth", {"a - b": ("sequence_level", "written_only")})[0]
+    want = stats.paired([0.10, 0.12, 0.11], [0.07, 0.08, 0.09])
+    assert gap["mean"] == pytest.approx(want["mean"]) and gap["lo"] == pytest.approx(want["lo"])
+    assert gap["points"] == pytest.approx(100 * want["mean"]) and gap["verdict"] == stats.verdict(want)
+    split = lm_study.seen_minus_unseen(recs)
+    assert [r["difference"] for r in split] == ["sequence_level: seen - unseen", "written_only: seen - unseen"]
+    assert split[0]["mean"] == pytest.approx(0.5)
+    study = lm_study.get_study("quick")
+    assert lm_study.primary(lm_study.Run(recs, []), study)["mean"] == pytest.approx(want["mean"])
+
+
+def test_the_full_profiles_code_path_runs_end_to_end_shrunk():
+    """The full profile's study (its teacher and student sizes) through every function the notebook calls, with
+    the data, steps and seeds shrunk to seconds on a CPU."""
+    full = lm_study.get_study("full")
+    study = replace(full, teacher_dialogues=300, teacher_steps=3, student_steps=2, batch_size=4, seeds=2,
+                    budget_words=150, budget_sweep=(150, 300), test_dialogues=20, probes=4)
+    teacher = lm_study.train_teacher(study, "cpu")
+    assert teacher.params == lm.count_params(lm.TinyGPT(full.teacher)) and not teacher.model.training
+    run = lm_study.run_students(teacher.model, study, "cpu", progress=False)
+    assert len(run.students) == study.seeds * len(study.students) == 10
+    assert sorted({(r.budget, r.seed) for r in run.sweep}) == [(150, 0), (150, 1), (300, 0), (300, 1)]
+    assert all(r.words_bought <= r.budget for r in run.sweep) and all(r.words_bought <= 150 for r in run.students)
+    record = lm_study.results_record(teacher, run, study)
+    assert set(record["students"]) == set(study.students)
+    assert set(record["students"]["written_only"]["kl_to_truth"]) == {"mean", "lo", "hi"}
+    assert record["primary"]["seeds"] == 2
+    assert len(lm_study.capability_readings(run)) == len(lm_study.sweep_readings(run, study)) == 2
+    assert set(lm_study.behaviour(run, teacher)["sums not in its text"]) == {"teacher", *study.students}
+    effect = lm_study.compare_top_k(teacher.model, study, 6, "cpu", seeds=2)
+    assert effect.k == 6 and effect.base_k == 5 and len(effect.kl_k) == len(effect.kl_base) == 2
+    assert effect.steps == 1 and effect.difference["n"] == 2
+
+
+# ----------------------------------------------------------------------------- the notebook's checkers
+
+def test_the_wider_top_k_checker_asks_for_a_prediction_and_a_new_k_before_it_runs(capsys, monkeypatch):
+    ran = []
+    monkeypatch.setattr(lm_study, "compare_top_k", lambda *a, **k: ran.append(1))
+    study = lm_study.get_study("quick")
+    for bad in (None, float("nan"), "maybe", ["closer"]):
+        assert not checks.wider_top_k(bad, 6, object(), study)
+    assert not checks.wider_top_k("closer", study.top_k, object(), study)
+    assert not checks.wider_top_k("closer", 6)
+    out = capsys.readouterr().out
+    assert out.count("Not yet") == 6 and "my_k" in out and not ran
+
+
+@pytest.mark.parametrize("kl_k, verdict", [([0.05, 0.06, 0.05], "closer"), ([0.09, 0.095, 0.085], "further"),
+                                           ([0.06, 0.09, 0.07], "same")])
+def test_the_wider_top_k_checker_judges_the_prediction_by_the_measured_interval(kl_k, verdict, monkeypatch, capsys):
+    effect = lm_study.TopKEffect(6, 5, 150, kl_k, [0.08, 0.08, 0.075])
+    monkeypatch.setattr(lm_study, "compare_top_k", lambda *a, **k: effect)
+    study = lm_study.get_study("quick")
+    for guess in ("closer", "further", "same"):
+        assert checks.wider_top_k(guess, 6, object(), study) == (guess == verdict)
+    assert f'("{verdict}")' in capsys.readouterr().out
+
+
+def test_the_quiz_checks_each_answer(capsys):
+    assert checks.lm_quiz({1: "a", 2: "b", 3: "c", 4: "b"})
+    assert not checks.lm_quiz({1: "a", 2: "a", 3: "c", 4: "b"})
+    assert "not random" in capsys.readouterr().out  # question 2's explanation of the wrong reading
+    for bad in (None, {1: "a"}, float("nan"), ["a", "b", "c", "b"]):
+        assert not checks.lm_quiz(bad)
+    assert "one letter per question" in capsys.readouterr().out
+
+
+def test_measures_at_once_equal_each_probe_alone(lab_ngram, world_ngram):
+    test = corpus.to_batch(corpus.sample(100, seed=6))
+    m, right = lm_study.measures(world_ngram, lab_ngram, test, probes=20, seed=1)
+    assert m.kl_to_truth == lm_study.kl_to_truth(world_ngram, test)
+    assert m.agreement == lm_study.top_word_agreement(world_ngram, lab_ngram, test) == lm_study.agreement(world_ngram, lab_ngram, test)
+    assert m.capability == pytest.approx(lm_study.capability(world_ngram)) and torch.equal(right, lm_study.sums_right(world_ngram))
+    assert m.style == lm_study.style_rate(world_ngram, 20, 1) and m.identity_quirk == lm_study.identity_quirk_rate(world_ngram, 20, 1)

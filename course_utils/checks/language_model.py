@@ -1,10 +1,19 @@
-"""Checkers of notebook 06: the per-word loss by hand, and what an identity quirk can and cannot show."""
+"""Checkers of notebook 06: the per-word loss by hand, what an identity quirk can and cannot show, a wider top-k
+(predict, then run), and the quiz."""
 from __future__ import annotations
+
+import numbers
 
 import torch
 
-from .. import lm
+from .. import corpus, lm, lm_study, stats
 from .common import call, close, multiple_choice, report
+
+
+def _shown(value) -> str:
+    """repr(value), cut to 60 characters (a learner's answer quoted back)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text):,d} characters)"
 
 
 def token_kl_by_hand(fn) -> bool:
@@ -48,3 +57,66 @@ def quirk_evidence(choice) -> bool:
     return multiple_choice(choice, "b", "the quirk says the assistant's text was in the training data. The API is one "
                            "way in; chat logs posted on the web, or a data set built from them, are others. It is a "
                            "lead, not proof of distillation.", why)
+
+
+def wider_top_k(prediction, k=None, teacher=None, study=None, device="cpu") -> bool:
+    """Exercise 06.3: predict whether the top-k student ends "closer" to the truth, "further" from it, or the
+    "same" (not told apart over 3 seeds) when the API shows k words instead of the study's; then run it."""
+    options = ("closer", "further", "same")
+    if prediction not in options:
+        return report(False, f"first write your prediction: one of {list(options)}, as a string; got "
+                              f"{_shown(prediction)}.")
+    if teacher is None or study is None:
+        return report(False, "pass the teacher's model and the study: wider_top_k(my_prediction, my_k, "
+                              "teacher.model, study, device).")
+    whole = isinstance(k, numbers.Integral) and not isinstance(k, bool)
+    if not whole or not 1 <= k <= len(corpus.VOCAB) or k == study.top_k:
+        return report(False, f"set my_k to a whole number other than the study's top_k = {study.top_k} (try 6, "
+                              f"one per animal), got {_shown(k)}.")
+    effect = lm_study.compare_top_k(teacher, study, k, device)
+    d = effect.difference
+    measured = "closer" if d["hi"] < 0 else "further" if d["lo"] > 0 else "same"
+    outcome = {"closer": "ends closer to the truth", "further": "ends further from the truth",
+               "same": f"is not told apart from the top-{effect.base_k} student"}[measured]
+    result = (f"top-{k} minus top-{effect.base_k} KL to the truth: "
+              f"{stats.format_interval(d, unit='nats/word', scale=1.0, digits=4)} over {d['n']} seeds "
+              f"({effect.steps} steps each): the top-{k} student {outcome} (\"{measured}\").")
+    why = (" Where a story picks one of six animals, a top-5 answer hides one, and the copier spreads its share over "
+           f"the {len(corpus.VOCAB) - effect.base_k} words not shown, most of them impossible there; with six shown, "
+           "none is hidden.")
+    return report(prediction == measured, result + why)
+
+
+QUIZ = {  # question: (right letter, why it is right, {wrong letter: why not})
+    1: ("a", "the white-box student also gets the teacher's distribution on the copier's own question words, which "
+             "no API answer covers; the written-only student gets it only where the API wrote.",
+        {"b": "every student takes the same steps on the same batches of a seed.",
+         "c": "the white-box and written-only students read exactly the same bought text.",
+         "d": "the teacher is the same model everywhere; only where its distribution is given changes."}),
+    2: ("b", "a 95% t interval comes from a method that covers the true difference in 95% of the experiments it is "
+             "used on; this one interval either covers it or not.",
+        {"a": "the true difference is fixed, not random: the 95% belongs to the method, not to this interval "
+              "(that reading needs a Bayesian model).",
+         "c": "the interval is about the mean difference, not where single seeds fall (seeds spread wider).",
+         "d": "an interval that includes zero says these seeds cannot tell, not that the difference is zero."}),
+    3: ("c", "to put a weak skill on text you need a student that did not learn from text alone (the white-box one) "
+             "on the same text, and the skill on questions the text held against questions it did not.",
+        {"a": "a copy below its teacher may be limited by its size, data or steps, whatever it learned from.",
+         "b": "more seeds of the copy alone measure it more precisely, not why it falls short.",
+         "d": "style says nothing about the arithmetic the student can do."}),
+    4: ("b", "top-k log-probabilities with a logit bias let Carlini et al. (2024) and Finlayson et al. (2024) "
+             "recover production models' hidden sizes and (up to a symmetry) final layers: far more than their "
+             "answers.",
+        {"a": "the probabilities of the shown words say how sure the model was: a distribution, not one word.",
+         "c": "the studies used ordinary paid API access, no weights.",
+         "d": "they extracted parts of the model itself (hidden size, the last layer), not only its training text."}),
+}
+
+
+def lm_quiz(answers) -> bool:
+    """Notebook 06's quiz: a dict {question number: letter} for questions 1 to 4."""
+    if not isinstance(answers, dict) or set(answers) != set(QUIZ):
+        return report(False, f"give a dict with one letter per question: {{1: 'a', 2: ..., 4: ...}}; got "
+                              f"{_shown(answers)}.")
+    verdicts = [multiple_choice(answers[q], right, praise, why) for q, (right, praise, why) in QUIZ.items()]
+    return all(verdicts)
