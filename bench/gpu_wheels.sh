@@ -2,9 +2,9 @@
 # Wheels that bench/run_notebooks.py needs on a GPU machine without Jupyter and without internet:
 # nbclient and an ipykernel (with ipywidgets: notebooks 00 and 01 import it), with every dependency,
 # for manylinux x86_64 and CPython 3.10-3.13 (whichever the GPU machine has). Run it HERE, where PyPI
-# can be reached; the wheels land in .carry/wheels/ (git-ignored), which goes to the GPU machine with
-# the device tool's `carry`, and bench/full_gpu.sh installs them from there:
-#   pip install --no-index --find-links .carry/wheels nbclient ipykernel ipywidgets
+# can be reached; the wheels land in .offline/wheels/ (git-ignored): copy that folder to the GPU machine
+# beside the repository, and bench/full_gpu.sh installs them from there:
+#   pip install --no-index --find-links .offline/wheels nbclient ipykernel ipywidgets
 # One version of each project for every Python: the versions are resolved for the oldest (3.10) and
 # pinned for the others (pins.txt). With a newer version beside an older one in the folder, pip
 # --no-index on 3.10 picks the newer, reads its Requires-Python too late and stops (ipykernel 7.4 needs 3.11).
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-dest=.carry/wheels
+dest=.offline/wheels
 pkgs="nbclient nbformat jupyter_client jupyter_core ipykernel ipython ipywidgets"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -36,7 +36,7 @@ print(f'CPython {sys.argv[2]}: {len(w)} wheels, {sum(f.stat().st_size for f in w
 done
 "$PY" -c "import pathlib, sys; w = list(pathlib.Path(sys.argv[1]).glob('*.whl'))
 print(f'total in {sys.argv[1]}: {len(w)} wheels, {sum(f.stat().st_size for f in w) / 2**20:.1f} MiB'
-      ' (the device tool carries at most 64 MiB in all)')" "$dest"
+      ' to copy to the GPU machine')" "$dest"
 for py in ${CHECK:-}; do  # as the GPU machine will: --no-index, no pip configuration, then a kernel runs
     "$py" -m venv "$tmp/venv" && PIP_CONFIG_FILE=/dev/null "$tmp/venv/bin/python" -m pip install --quiet \
         --no-index --find-links "$dest" nbclient ipykernel ipywidgets
