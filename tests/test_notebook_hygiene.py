@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-LESSONS_DONE = [p.name for p in NOTEBOOKS]  # every notebook follows the course's rules for lessons
 
 
 def cells(path):
@@ -20,16 +19,6 @@ def test_imports_the_installed_package_and_stores_no_error(path):
         if "cloud-setup" not in c["metadata"].get("tags", []):  # only Colab/Kaggle's set-up cell puts its clone there
             assert "sys.path.insert" not in src, f"cell {i} edits sys.path: import the installed course_utils instead"
         assert all(o.get("output_type") != "error" for o in c.get("outputs", [])), f"cell {i} stores an error"
-
-
-@pytest.mark.parametrize("name", LESSONS_DONE)
-def test_main_path_markdown_cells_stay_short(name):
-    path = next(p for p in NOTEBOOKS if p.name == name)
-    for i, c in enumerate(cells(path)):
-        if c["cell_type"] == "markdown":
-            main = re.sub(r"(?s)<details>.*?</details>", "", "".join(c["source"]))
-            main = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", main)  # images (the launch badges) are not words
-            assert len(main.split()) <= 150, f"cell {i}: {len(main.split())} words outside <details> (at most ~150)"
 
 
 def test_every_notebook_carries_the_cloud_badges_and_first_cell():
@@ -139,3 +128,91 @@ def test_every_notebook_links_the_glossary_and_every_link_finds_its_term():
         assert links, f"{path.name} never links the glossary"
         missing = [a for a in links if a and a not in anchors]
         assert not missing, f"{path.name} links glossary terms that docs/glossary.md does not define: {missing}"
+
+
+# -- the lesson rules of the course (issue 32), checked mechanically -------------------------------------------------
+
+def markdown_cells(path):
+    return [(i, "".join(c["source"])) for i, c in enumerate(cells(path)) if c["cell_type"] == "markdown"]
+
+
+def main_path(text):
+    """The words a reader meets without opening a box; images (the launch badges) are not words."""
+    text = re.sub(r"(?s)<details>.*?</details>", "", text)
+    return re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_word_budgets(path):
+    """Main-path markdown cells at most 120 words; the whole notebook (boxes included) at most 2,200."""
+    long = [(i, len(main_path(t).split())) for i, t in markdown_cells(path) if len(main_path(t).split()) > 120]
+    assert not long, f"main-path markdown cells over 120 words (cell, words): {long}"
+    total = sum(len(t.split()) for _, t in markdown_cells(path))
+    assert total <= 2200, f"{total} markdown words, boxes included (at most 2,200)"
+
+
+HISTORY = re.compile(r"bench/|tests?/test_|test_\w+\(|\bearlier (version|run|protocol)|\bprevious (version|run)|"
+                     r"\bused to\b|\bno longer\b", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_bench_paths_test_names_or_history_in_the_lesson(path):
+    found = [(i, m.group(0)) for i, t in markdown_cells(path) for m in HISTORY.finditer(t)]
+    assert not found, f"markdown names a bench file, a test or the notebook's history (cell, text): {found}"
+
+
+def figure_outputs(cell):
+    return [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_is_followed_by_what_to_see(path):
+    """A code cell that draws a figure is followed by a markdown cell whose first sentence (<= 25 words) says
+    what to see."""
+    cs = cells(path)
+    missing = []
+    for i, c in enumerate(cs):
+        if c["cell_type"] == "code" and figure_outputs(c) and "solution" not in c["metadata"].get("tags", []):
+            nxt = cs[i + 1] if i + 1 < len(cs) else None
+            text = "".join(nxt["source"]).strip() if nxt and nxt["cell_type"] == "markdown" else ""
+            first = re.split(r"(?<=[.!?])\s", main_path(text), maxsplit=1)[0] if text else ""
+            if not first or len(first.split()) > 25:
+                missing.append(i)
+    assert not missing, f"figures without a one-sentence caption (<= 25 words) right after them: cells {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_ends_with_a_quiz(path):
+    """A '## Quiz' section of 3-5 numbered questions, answered in a cell that calls a quiz checker; the answers
+    sit in a solution cell that starts with '# Quiz answers' (the student copies drop it)."""
+    cs = cells(path)
+    heading = [i for i, c in enumerate(cs) if c["cell_type"] == "markdown"
+               and re.match(r"#+ .*\bquiz\b", "".join(c["source"]).strip(), re.I)]
+    assert heading, "no '## Quiz' section"
+    asks = next((i for i in range(heading[0], len(cs)) if cs[i]["cell_type"] == "code"
+                 and re.search(r"checks\.\w*quiz\w*\(", "".join(cs[i]["source"]))), None)
+    assert asks is not None, "no cell after the quiz heading calls a checks.*quiz* checker"
+    questions = sum(len(re.findall(r"(?m)^\s*\d+\.\s", "".join(c["source"])))
+                    for c in cs[heading[0]:asks] if c["cell_type"] == "markdown")
+    assert 3 <= questions <= 5, f"the quiz asks {questions} numbered questions (3-5 expected)"
+    answers = [c for c in cs if "".join(c["source"]).lstrip().startswith("# Quiz answers")]
+    assert answers and all("solution" in c["metadata"].get("tags", []) for c in answers), \
+        "the quiz's answers go in a cell starting '# Quiz answers', tagged solution"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_stay_short_unless_a_loop_is_shown(path):
+    long = []
+    for i, c in enumerate(cells(path)):
+        tags = c["metadata"].get("tags", [])
+        if c["cell_type"] == "code" and not {"loop", "cloud-setup", "solution"} & set(tags):
+            n = len([line for line in "".join(c["source"]).splitlines() if line.strip()])
+            if n > 30:
+                long.append((i, n))
+    assert not long, f"code cells over 30 lines (cell, lines); tag a training loop shown on purpose 'loop': {long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_cell_tags_not_comments(path):
+    marked = [i for i, c in enumerate(cells(path)) if "NBVAL_" in "".join(c["source"])]
+    assert not marked, f"cells {marked} carry an nbval comment a learner reads: use the tag nbval-check-output"
