@@ -109,7 +109,10 @@ def test_the_readmes_quick_run_times_are_the_committed_measurements():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     times = results.run_times()
-    for row in re.findall(r"^\| (\d\d\w?) \| \[[^\]]+\]\(notebooks/([\w.]+)\) \| [^|]+ \| ([^|]+) \|", readme, re.M):
+    rows = re.findall(r"^\| (\d\d\w?) \| \[[^\]]+\]\(notebooks/([\w.]+)\) \| [^|]+ \| ([^|]+) \|", readme, re.M)
+    assert sorted(notebook for _, notebook, _ in rows) == [p.name for p in NOTEBOOKS], \
+        "the README's course table should have one row per notebook, in the form | NN | [name](notebooks/NN_x.ipynb) | ..."
+    for row in rows:
         number, notebook, quick = row
         assert quick.strip() == results.format_seconds(times[notebook]["quick"]), \
             f"README's quick time for {notebook}: {quick.strip()!r}, measured {results.format_seconds(times[notebook]['quick'])}"
