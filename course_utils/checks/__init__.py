@@ -7,6 +7,7 @@ test can assert the reference solution passes). One submodule per part of the co
 from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
 from .detection import kappa_from_counts, probe_budget, strongest_evidence
 from .distillation import calibration, most_confused_pair, soft_term_by_hand, structure_or_softness
+from .distillation import broken_soft_term, quiz_03
 from .language_model import quirk_evidence, token_kl_by_hand
 from .temperature import half_temperature, soft_gradient, temperature_softmax
 
