@@ -234,7 +234,7 @@ def target_rows(answers: RecordedTeacher, labels: torch.Tensor, study: Study) ->
     return [{"target": name, **dict(zip(data.CLASSES, p[0].tolist()))} for name, p in targets.items()]
 
 
-def arm_spec(arm: str, study: Study, answers: RecordedTeacher, seed: int):
+def arm_spec(arm: str, study: Study, answers: RecordedTeacher):
     """(loss_fn, teacher or None) of a student: the only things that differ between a seed's students."""
     blended = partial(losses.distillation_loss, T=study.T, alpha=study.alpha)
     if arm == "hard":
@@ -250,8 +250,9 @@ def arm_spec(arm: str, study: Study, answers: RecordedTeacher, seed: int):
 
 def train_arm(arm: str, seed: int, images: torch.Tensor, labels: torch.Tensor, study: Study,
               answers: RecordedTeacher, lr: float | None = None) -> tuple[models.Net, train.History]:
-    """Seed `seed`'s student of `arm`, trained with train.fit: (student in eval mode, its History)."""
-    loss_fn, teacher = arm_spec(arm, study, answers, seed)
+    """Seed `seed`'s student of `arm`, trained with train.fit on the seed's labelled images, batches and recorded
+    teacher answers: (student in eval mode, its History)."""
+    loss_fn, teacher = arm_spec(arm, study, answers)
     student = new_student(seed, images)
     if teacher is not None:
         teacher.rewind()  # every run replays the seed's batches from the first
@@ -329,7 +330,7 @@ READINGS = {  # comparison: (what an interval above zero shows, what one below z
     "blended - hard": ("distillation gains accuracy here", "distillation costs accuracy here"),
     "blended - label smoothing": ("the teacher gives more than equally soft targets",
                                   "equally soft targets without a teacher do better"),
-    "blended - shuffled teacher": ("the teacher's class structure adds accuracy",
+    "blended - shuffled teacher": ("the teacher's class structure adds accuracy beyond its softness per image",
                                    "the teacher's class structure costs accuracy"),
     "label smoothing - shuffled teacher": ("a structure that is consistent but wrong costs accuracy",
                                            "a structure that is consistent but wrong helps"),
@@ -382,14 +383,14 @@ def cost_rows(nets: dict[str, nn.Module], images: torch.Tensor) -> list[dict]:
 def record(study: Study, pool: Split, students: list[Student], teacher_acc: float | None = None) -> dict:
     """What a run measured, for results.save and the bench JSON: the sizes, the seeds, every accuracy, the primary
     comparison (points, with the test images' standard error) and the controls'."""
-    g = compare(students, *PRIMARY)
+    g, acc = compare(students, *PRIMARY), accuracies(students)
     return {"data": pool.source, "n_labelled": 10 * study.labelled_per_class, "n_val": len(pool.val_labels),
             "n_test": len(pool.test_labels), "teacher_acc": teacher_acc, "study": asdict(study),
-            "seeds": sorted({s.seed for s in students}), "accuracy": accuracies(students),
+            "seeds": sorted({s.seed for s in students}), "accuracy": acc,
             "primary": {"name": "blended - hard, test accuracy points", "mean": 100 * g["mean"], "lo": 100 * g["lo"],
                         "hi": 100 * g["hi"], "n_seeds": g["n"], "excludes_zero": stats.excludes_zero(g),
                         "test_sampling_se": 100 * test_sampling_se(students, pool.test_labels, *PRIMARY)},
-            "comparisons": {f"{a} - {b}": compare(students, a, b) for a, b in CONTROLS if a in accuracies(students)}}
+            "comparisons": {f"{a} - {b}": compare(students, a, b) for a, b in CONTROLS if a in acc and b in acc}}
 
 
 # -- the learning rates, chosen on validation ---------------------------------------------------------------------
@@ -435,6 +436,6 @@ def lr_rows(profile: str) -> list[dict]:
     for arm, row in record["mean_val_acc"].items():
         tried = sorted(row, key=float)
         chosen = f"{float(record['chosen_lr'][arm]):g}"
-        rows.append({"student": arm, **{f"lr {r}": 100 * row[r] if r in row else None for r in rates},
+        rows.append({"student": arm, **{f"lr {r}": round(100 * row[r], 1) if r in row else None for r in rates},
                      "chosen": chosen, "inside the grid": "no, on its edge" if chosen in (tried[0], tried[-1]) else "yes"})
     return rows

@@ -98,7 +98,7 @@ def test_label_smoothing_acts_through_the_same_loss_at_T_and_is_as_soft_as_the_t
     assert torch.allclose(distill_study.smoothed_label_loss(z_s, y, eps, T, alpha), by_hand, rtol=1e-6)
     pool, images, labels, teacher = setup()
     answers = distill_study.RecordedTeacher(teacher, images, STUDY, seed=0)
-    loss_fn, t = distill_study.arm_spec("label smoothing", STUDY, answers, 0)
+    loss_fn, t = distill_study.arm_spec("label smoothing", STUDY, answers)
     matched = loss_fn.keywords["smoothing"]
     target = torch.full((10,), matched / 10, dtype=torch.float64)
     target[0] += 1 - matched
@@ -181,7 +181,7 @@ def test_lr_rows_say_when_a_chosen_rate_sits_on_the_edge_of_its_grid(tmp_path, m
     monkeypatch.setattr(distill_study, "lr_choice_file", lambda profile: path)
     rows = distill_study.lr_rows("quick")
     assert rows[0]["inside the grid"].startswith("no") and rows[1]["inside the grid"] == "yes"
-    assert rows[0]["lr 1.5"] is None and rows[1]["lr 3"] == pytest.approx(40.0)
+    assert rows[0]["lr 1.5"] is None and rows[1]["lr 3"] == 40.0
 
 
 def test_the_full_profile_runs_end_to_end_on_a_cpu_shrunk():
@@ -203,6 +203,11 @@ def test_the_full_profile_runs_end_to_end_on_a_cpu_shrunk():
     rows = distill_study.summary_rows(students, teacher_acc=0.9)
     assert [r["student"] for r in rows] == [*distill_study.ARMS, "(teacher)"]
     assert distill_study.comparison_rows(summaries)[0]["seeds"] == 2
+    rec = distill_study.record(study, pool, students, teacher_acc=0.9)
+    assert rec["primary"]["n_seeds"] == 2 and rec["seeds"] == [0, 1] and len(rec["comparisons"]) == 3
+    assert rec["primary"]["mean"] == pytest.approx(100 * summaries["blended - hard"]["mean"])  # points
+    primary_only = distill_study.record(study, pool, [s for s in students if s.arm in distill_study.PRIMARY])
+    assert primary_only["comparisons"] == {} and primary_only["primary"] == rec["primary"]  # what --primary writes
 
 
 def test_a_spy_teacher_sees_each_batch_once_per_seed():

@@ -227,8 +227,8 @@ def test_a_study_run_twice_in_one_kernel_trains_the_same_students():
     runs = []
     for _ in range(2):  # the notebook's cells run twice, in one kernel, after other work changed the global RNG
         torch.rand(7)
-        labelled, _, _ = distill_study.split(cifar, study)
-        cache = distill_study.CachedTeacher(teacher)
-        student, _ = distill_study.train_arm("blended", 0, labelled, study, 0.1, cache)
+        images, labels = distill_study.labelled(distill_study.split(cifar, study), study, seed=0)
+        answers = distill_study.RecordedTeacher(teacher, images, study, seed=0)
+        student, _ = distill_study.train_arm("blended", 0, images, labels, study, answers)
         runs.append(torch.cat([p.detach().flatten() for p in student.parameters()]))
     assert torch.equal(runs[0], runs[1])

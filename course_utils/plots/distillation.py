@@ -14,7 +14,7 @@ def plot_students(accuracy: dict, teacher_acc: float, summaries: dict, title: st
     as a bar, the teacher as a dashed line. Right: each comparison's mean paired difference (points) with its 95%
     interval and the seeds as dots; the first comparison (the primary) is dark, a comparison whose interval includes
     zero is hatched. `accuracy`: {kind: [share per seed]}; `summaries`: {"a - b": stats.paired_summary}."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13.5, 4.4), gridspec_kw={"width_ratios": [1, 1.25]})
     kinds = list(accuracy)
     per_seed = 100 * np.array([accuracy[k] for k in kinds])  # (kinds, seeds)
     left.bar(range(len(kinds)), per_seed.mean(1), color="tab:blue", alpha=0.35, width=0.6, label="mean over seeds")
@@ -23,7 +23,7 @@ def plot_students(accuracy: dict, teacher_acc: float, summaries: dict, title: st
     left.axhline(100 * teacher_acc, color="black", ls="--", lw=1.2, label=f"teacher ({100 * teacher_acc:.1f}%)")
     left.set_xticks(range(len(kinds)), [k.replace(" ", "\n") for k in kinds])
     left.set(ylabel="test accuracy (%)", ylim=(0, 100), title="accuracy")
-    left.legend(fontsize=8, loc="upper right")
+    left.legend(fontsize=8, loc="center right", bbox_to_anchor=(1.0, 0.68))  # between students and teacher
     left.grid(axis="y", alpha=0.3)
 
     names = list(summaries)
@@ -46,7 +46,7 @@ def plot_students(accuracy: dict, teacher_acc: float, summaries: dict, title: st
                           Patch(facecolor="none", edgecolor="grey", hatch="//", label="interval includes 0"),
                           Line2D([], [], color="black", marker="_", markersize=10, label="95% interval"),
                           Line2D([], [], color="black", marker=".", ls="", alpha=0.5, label="one seed")],
-                 fontsize=8, loc="upper right")
+                 fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: it hides no seed
     fig.suptitle(title)
     fig.tight_layout()
     return fig
