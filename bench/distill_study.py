@@ -11,7 +11,7 @@ Choosing: every student kind of the study at each learning rate over --seeds see
 notebook's), measured on the validation images (from CIFAR-10's test split); the best mean is each kind's rate,
 written to the JSON notebook 03 reads (bench/results/cpu/distill_study_lr_quick.json, gpu/..._full.json).
 --primary: the notebook's students of the primary comparison, with the threads and numerics of this process.
---agree: whether those runs' primaries exclude zero and each mean lies inside the other runs' intervals.
+--agree: whether those runs' primaries exclude zero, and how far each pair of runs differs, paired by seed.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course_utils import checkpoints, config, data, distill_study, numerics, stats  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "cpu"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def setup(device, study: distill_study.Study):
@@ -80,23 +80,37 @@ def primary(args, device, profile: str) -> None:
     print(f"{record['threads']} threads, {record['numerics']}: blended - hard {stats.format_interval(g)} "
           f"over {g['n']} seeds")
     short = "fp32" if numerics.for_device(device).dtype == "float32" else "bf16"
-    write(Path(args.out) if args.out else OUT / f"distill_primary_{record['threads']}threads_{short}.json", record)
+    folder = RESULTS / ("cpu" if device.type == "cpu" else "gpu")
+    write(Path(args.out) if args.out else folder / f"distill_primary_{record['threads']}threads_{short}.json", record)
 
 
 def agree(args) -> None:
+    """Each run's primary; and for each pair of runs (the same seeds, so the same labelled images and initial
+    weights), the paired difference of their per-seed gains: an interval that includes zero is a change of threads
+    or numerics these seeds cannot tell from noise."""
     runs = {Path(f).name: json.loads(Path(f).read_text()) for f in args.agree}
-    rows = []
+    gains = {name: [b - h for b, h in zip(r["accuracy"]["blended"], r["accuracy"]["hard"])] for name, r in runs.items()}
+    rows, pairs = [], []
     for name, r in runs.items():
         p = r["primary"]
-        others = [q["primary"] for n, q in runs.items() if n != name]
-        rows.append({"file": name, "threads": r["threads"], "numerics": r["numerics"], "mean": p["mean"],
-                     "lo": p["lo"], "hi": p["hi"], "n_seeds": p["n_seeds"], "excludes_zero": p["lo"] > 0 or p["hi"] < 0,
-                     "mean_inside_every_other_interval": all(q["lo"] <= p["mean"] <= q["hi"] for q in others)})
-        print(f"{name:44s} {p['mean']:+.2f} [{p['lo']:+.2f}, {p['hi']:+.2f}] n={p['n_seeds']}  "
-              f"excludes 0: {rows[-1]['excludes_zero']}, inside the others: {rows[-1]['mean_inside_every_other_interval']}")
-    record = {"runs": rows, "all_exclude_zero": all(r["excludes_zero"] for r in rows),
-              "all_agree": all(r["mean_inside_every_other_interval"] for r in rows)}
-    write(Path(args.out) if args.out else OUT / "distill_primary_agreement.json", record)
+        rows.append({"file": name, "threads": r["threads"], "numerics": r["numerics"], "mean": p["mean"], "lo": p["lo"],
+                     "hi": p["hi"], "n_seeds": p["n_seeds"], "excludes_zero": p["lo"] > 0 or p["hi"] < 0})
+        print(f"{name:40s} {p['mean']:+.2f} [{p['lo']:+.2f}, {p['hi']:+.2f}] n={p['n_seeds']}, excludes 0: {rows[-1]['excludes_zero']}")
+    names = list(runs)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if runs[a]["seeds"] != runs[b]["seeds"]:
+                continue
+            g = stats.paired(gains[a], gains[b])
+            pa, pb = runs[a]["primary"], runs[b]["primary"]
+            pairs.append({"runs": [a, b], "difference": {k: 100 * g[k] for k in ("mean", "lo", "hi")},
+                          "difference_includes_zero": not stats.excludes_zero(g),
+                          "intervals_overlap": pa["lo"] <= pb["hi"] and pb["lo"] <= pa["hi"]})
+            print(f"  {a} - {b}: {stats.format_interval(g)}; intervals overlap: {pairs[-1]['intervals_overlap']}")
+    record = {"runs": rows, "pairs": pairs, "all_exclude_zero": all(r["excludes_zero"] for r in rows),
+              "all_agree": all(p["difference_includes_zero"] for p in pairs),
+              "all_overlap": all(p["intervals_overlap"] for p in pairs)}
+    write(Path(args.out) if args.out else Path(args.agree[0]).parent / "distill_primary_agreement.json", record)
 
 
 def write(path: Path, record: dict) -> None:

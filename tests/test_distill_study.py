@@ -4,11 +4,15 @@ import json
 import math
 from dataclasses import replace
 
+import matplotlib
 import pytest
 import torch
 
-from course_utils import config, data, distill_study, losses, models, stats, train
+from course_utils import checks, config, data, distill_study, losses, models, plots, stats, train
+
 from test_train import Spy
+
+matplotlib.use("Agg")  # figures without a display
 
 
 def tiny_cifar(per_class_train=6, per_class_test=8, seed=0):
@@ -218,10 +222,6 @@ def test_a_spy_teacher_sees_each_batch_once_per_seed():
 
 
 def test_the_figure_shows_absolute_accuracies_the_teacher_and_each_comparison():
-    import matplotlib
-    matplotlib.use("Agg")
-    from course_utils import plots
-
     accuracy = {"hard": [0.35, 0.36, 0.33], "blended": [0.40, 0.41, 0.39]}
     summaries = {"blended - hard": stats.paired(accuracy["blended"], accuracy["hard"]),
                  "x - y": stats.paired_summary([0.01, -0.02, 0.0])}
@@ -236,8 +236,6 @@ def test_the_figure_shows_absolute_accuracies_the_teacher_and_each_comparison():
 
 
 def test_the_break_it_checker_tells_a_dropped_T2_from_a_swapped_KL_and_checks_the_prediction(capsys):
-    from course_utils import checks
-
     def without_T2(z_s, z_t, T):
         return losses.soft_loss(z_s, z_t, T) / T**2
 
@@ -256,8 +254,6 @@ def test_the_break_it_checker_tells_a_dropped_T2_from_a_swapped_KL_and_checks_th
 
 
 def test_the_quiz_needs_every_answer_right(capsys):
-    from course_utils import checks
-
     right = {1: "b", 2: "b", 3: "c", 4: "b", 5: "a"}
     assert checks.quiz_03(right)
     assert capsys.readouterr().out.count("Correct!") == 5

@@ -1,6 +1,8 @@
 """The training loop: it learns, it repeats under a seed, and the teacher is used as promised."""
 import functools
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from torch import nn
@@ -129,28 +131,22 @@ def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     assert len(lines) == 2 and lines[0].startswith("epoch   1")
 
 
-# notebook 03's distillation loop, copied from the notebook as the learner reads it (tqdm left out)
-def distill(student, teacher, loader, loss_fn, cfg):
-    """Train `student` to imitate a frozen `teacher` (and the labels) on `loader`'s batches."""
-    opt, schedule = train.make_optimizer(student, cfg, loader.batch_size, cfg.epochs * len(loader))
-    teacher.eval()  # frozen: BatchNorm uses its running statistics
-    for epoch in range(cfg.epochs):
-        student.train()
-        student.whiten.bias.requires_grad_(epoch < cfg.whiten_bias_epochs)  # the recipe: it learns early only
-        for x, y in loader:  # x: (B, 3, 32, 32) augmented images, y: (B,) labels
-            with torch.no_grad():
-                t_logits = teacher(x)  # (B, 10): the teacher's answer on the very same batch
-            s_logits = student(x)  # (B, 10)
-            loss = loss_fn(s_logits, t_logits, y)  # alpha * CE + (1 - alpha) * T^2 * KL
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # gradients reach the student only
-            opt.step()
-            schedule.step()  # the learning rate of the next step
-    student.whiten.bias.requires_grad_(True)
-    return student.eval()
+NOTEBOOK_03 = Path(__file__).resolve().parent.parent / "notebooks" / "03_distill_the_student.ipynb"
 
 
-def test_the_notebooks_loop_and_fit_give_bit_identical_weights():
+def notebooks_loop():
+    """`distill` as notebook 03 defines it in its cell tagged `loop`: the code a learner reads, run here."""
+    cells = [c for c in nbformat.read(NOTEBOOK_03, as_version=4).cells if "loop" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"notebook 03 should have one cell tagged 'loop', found {len(cells)}"
+    namespace = {"torch": torch, "train": train, "numerics": numerics, "tqdm": lambda it, **kw: it}
+    exec(compile(cells[0].source, f"{NOTEBOOK_03.name}, cell tagged loop", "exec"), namespace)
+    return namespace["distill"]
+
+
+@pytest.mark.parametrize("numbers", ["float32", "bfloat16"])
+def test_the_notebooks_loop_and_fit_give_bit_identical_weights(monkeypatch, numbers):
+    monkeypatch.setattr(numerics, "_chosen", {"cpu": numerics.Numerics(numbers, "channels_last")})  # as fit would run
+    distill = notebooks_loop()
     x, y = toy_data(192)
     y = torch.randint(0, 10, (192,), generator=torch.Generator().manual_seed(0))
     config.set_seed(0)
