@@ -10,7 +10,6 @@ trains on; the rest of the test split measures each student once.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -23,6 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import config, data, losses, metrics, models, numerics, replay, stats, train
+from . import results
 from .results import BENCH_DIR
 
 ARMS = ("hard", "blended", "label smoothing", "shuffled teacher")
@@ -59,11 +59,11 @@ def get_study(profile: str) -> Study:
     Refuses to run without a chosen rate for every student: one shared rate would confound the loss with the step."""
     profile = config.study_profile(profile)
     path = lr_choice_file(profile)
-    chosen = json.loads(path.read_text())["chosen_lr"] if path.exists() else {}
+    chosen = results.read_json(path, needs=("chosen_lr",))["chosen_lr"] if path.exists() else {}
     missing = [arm for arm in ARMS if arm not in chosen]
     if missing:
         raise FileNotFoundError(f"no learning rate chosen on validation for {missing} in the {profile} profile "
-                                f"(expected in {path}). Choose them first: python bench/distill_study.py choose "
+                                f"(expected in {path}). Choose them first: python bench/distill_study.py "
                                 f"--profile {profile} (on the machine that runs this profile).")
     return replace(STUDIES[profile], lr={arm: float(chosen[arm]) for arm in ARMS})
 
@@ -430,7 +430,7 @@ def choose_lr(runs: list[dict]) -> tuple[dict, dict]:
 def lr_rows(profile: str) -> list[dict]:
     """The committed learning-rate grid as rows for show.table: mean validation accuracy (%) per rate ("-": not
     tried), the chosen rate, and whether it lies inside the grid (a rate on the grid's edge may not be the best)."""
-    record = json.loads(lr_choice_file(profile).read_text())
+    record = results.read_json(lr_choice_file(profile), needs=("mean_val_acc", "chosen_lr"))
     rates = sorted({lr for row in record["mean_val_acc"].values() for lr in row}, key=float)
     rows = []
     for arm, row in record["mean_val_acc"].items():

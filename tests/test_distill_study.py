@@ -259,3 +259,18 @@ def test_the_quiz_needs_every_answer_right(capsys):
     assert capsys.readouterr().out.count("Correct!") == 5
     assert not checks.quiz_03({**right, 2: "a"}) and "common misreading" in capsys.readouterr().out
     assert not checks.quiz_03({1: None}) and not checks.quiz_03(["b"])
+
+
+@pytest.mark.parametrize("text, message", [('{"chosen_lr": {"hard": 6', "is not valid JSON"),
+                                           ('{"runs": []}', "lacks \\['chosen_lr'\\]")])
+def test_a_damaged_learning_rate_file_is_named_with_its_fix(tmp_path, monkeypatch, text, message):
+    """Review 4.16: a truncated or older bench JSON gives a message that names the file and how to restore it."""
+    from course_utils import results
+
+    path = tmp_path / "distill_study_lr_quick.json"
+    path.write_text(text)
+    monkeypatch.setattr(distill_study, "lr_choice_file", lambda profile: path)
+    with pytest.raises(results.ResultsError, match=message):
+        distill_study.get_study("quick")
+    with pytest.raises(results.ResultsError, match="run again the bench script"):
+        distill_study.lr_rows("quick")
