@@ -33,7 +33,7 @@ status=0
 for step in $steps; do
     case $step in
     lr)
-        python3 bench/distill_study.py --profile full --lrs 0.4 0.75 1.5 3 --seeds 3 2>&1 | tee "$out/distill_study_lr_full.log"
+        python3 bench/distill_study.py --profile full --lrs 0.75 1.5 3 6 12 24 --seeds 3 2>&1 | tee "$out/distill_study_lr_full.log"
         rc=${PIPESTATUS[0]}; cp bench/results/gpu/distill_study_lr_full.json "$out/" 2>/dev/null; (exit "$rc")
         ;;
     notebooks)

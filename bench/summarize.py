@@ -28,7 +28,14 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
-    if "primary" in d:  # notebook 03, validation-chosen design
+    if "all_agree" in d:  # notebook 03's primary at several thread counts and numerics
+        return (f"every run excludes zero: {d['all_exclude_zero']}; every pair's paired difference includes zero: "
+                f"{d['all_agree']}; every pair's intervals overlap: {d['all_overlap']}")
+    if "primary" in d and "gain_over_hard" not in d:  # notebook 03 and bench/distill_study.py --primary
+        p, accs = d["primary"], ", ".join(f"{arm} {pct(np.mean(a))}" for arm, a in d["accuracy"].items())
+        return (f"blended - hard {p['mean']:+.2f} [{p['lo']:+.2f}, {p['hi']:+.2f}] (n={p['n_seeds']}); {accs}; "
+                f"{d.get('threads', d.get('cpu_threads'))} threads, {d.get('numerics', '')}")
+    if "primary" in d:  # notebook 03, validation-chosen design, before each seed drew its own labelled images
         accs = ", ".join(f"{arm} {pct(np.mean(a))}" for arm, a in d["accuracy"].items())
         return f"blended - hard {gain(d['gain_over_hard']['blended'])}; {accs}; {d['total_seconds']:.0f} s"
     if "accuracy" in d:  # notebook 03, earlier design

@@ -9,6 +9,7 @@ fastest of fp32 and bf16 autocast, default layout or channels_last, measured onc
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import numbers
 import time
@@ -124,14 +125,18 @@ def sync(device: torch.device) -> None:
 def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | None = None,
         teacher: nn.Module | None = None, eval_data: tuple | None = None, verbose: str | bool = "epoch",
         **overrides) -> History:
-    """Train `model` on `loader` and return its History: notebook 03's loop, plus timing and a record.
+    """Train `model` on `loader` and return its History: notebook 03's loop (its cell tagged `loop`), plus helpers.
 
-    Per step: the teacher's logits without gradients (when a `teacher` is given), the student's logits,
-    loss_fn(student_logits, teacher_logits, targets) -- or loss_fn(student_logits, targets) without a
-    teacher --, zero_grad, backward, step, schedule step. The teacher runs in eval mode on the very
-    batch the student sees (augmentation included). A models.Net must be whitened before (make_*(whiten_with=...)).
-    eval_data: (uint8 images, labels) measured after each epoch. verbose: 'epoch' (a line per
-    epoch), 'bar' (a progress bar) or False. Keyword overrides change single TrainConfig fields.
+    The loop is the page's: per epoch the whitening layer's bias learns or stays frozen; per step, under the
+    chosen mixed precision (numerics.autocast), the teacher's logits without gradients on the very batch the
+    student sees (when a `teacher` is given; it runs in eval mode), the student's logits,
+    loss_fn(student_logits, teacher_logits, targets) -- or loss_fn(student_logits, targets) without a teacher --,
+    zero_grad, backward, step, schedule step. What fit adds has a name each: `_whiten_bias` (the layer the
+    recipe freezes), `_Backward` (fp16's gradient scaler on older GPUs), `_Recorder` (timing, the History, the
+    check that the loss stayed finite, eval_data measured after each epoch, progress), `_guards` (GPU memory
+    errors that say what to do), and fractional epochs. A models.Net must be whitened before
+    (make_*(whiten_with=...)). verbose: 'epoch' (a line per epoch), 'bar' (a progress bar) or False. Keyword
+    overrides change single TrainConfig fields.
     """
     cfg = cfg or TrainConfig()
     if overrides:
@@ -140,89 +145,136 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
         raise ValueError(f"epochs must be a number > 0 (passes over the loader; fractions allowed), got {cfg.epochs!r}.")
     loss_fn = loss_fn or losses.hard_loss
     device = loader.images.device
-    layout = numerics.for_device(device).memory_format  # channels_last where it is faster
-    model.to(device, memory_format=layout)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
-    whiten_bias = None
-    if cfg.whiten_bias_epochs is not None:
-        if not isinstance(getattr(model, "whiten", None), nn.Conv2d):
-            raise ValueError(f"cfg.whiten_bias_epochs={cfg.whiten_bias_epochs} freezes the bias of a whitening layer "
-                             f"`model.whiten`, and this {type(model).__name__} has none: pass whiten_bias_epochs=None.")
-        whiten_bias = model.whiten.bias
+    model.to(device, memory_format=numerics.for_device(device).memory_format)  # channels_last where it is faster
+    whiten_bias = _whiten_bias(model, cfg)
+    total = _total_steps(loader, cfg)
+    opt, schedule = make_optimizer(model, cfg, loader.batch_size, total)
+    backward, record = _Backward(device, cfg), _Recorder(model, device, total, eval_data, verbose)
     if teacher is not None:
         teacher.eval()  # frozen: BatchNorm uses its running statistics
-
-    if len(loader) == 0:
-        raise ValueError(f"the loader yields no batch: {len(loader.images)} images at batch_size {loader.batch_size}, and a "
-                         "training loader drops its last incomplete batch. Use a batch_size of at most the number of images.")
-    total = max(1, round(cfg.epochs * len(loader)))
-    opt, schedule = make_optimizer(model, cfg, loader.batch_size, total)
-    hist, step, seconds = History(), 0, 0.0
-    bar = None
-    if verbose == "bar":
-        bar = tqdm(total=total, leave=False)
-    checks = losses.fast_checks() if device.type == "cuda" else contextlib.nullcontext()
-    # fp16 gradients can underflow: the scaler multiplies the loss, unscales the gradients, skips inf/NaN steps
-    scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and amp_dtype(device) == torch.float16)
-    epoch = 0
-    with checks, _explain_out_of_memory("training", loader.batch_size):
+    step, epoch = 0, 0
+    with _guards(device, loader.batch_size):
         while step < total:
             model.train()
             if whiten_bias is not None:
-                whiten_bias.requires_grad_(epoch < cfg.whiten_bias_epochs)
-            sync(device)
-            t0 = time.perf_counter()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device)
-            seen = 0
-            for x, y in loader:
-                if step >= total:
-                    break
-                x = x.contiguous(memory_format=layout)  # a no-op when the loader yields this layout
+                whiten_bias.requires_grad_(epoch < cfg.whiten_bias_epochs)  # the recipe: it learns early only
+            record.start_epoch()
+            for x, y in itertools.islice(loader, total - step):  # the last epoch may be a fraction of one
                 with numerics.autocast(device, cfg.amp):
                     if teacher is not None:
                         with torch.no_grad():
-                            t_logits = teacher(x)  # (B, C)
+                            t_logits = teacher(x)  # (B, C): the teacher's answer on the very same batch
                     out = model(x)  # (B, C)
                     loss = loss_fn(out, t_logits, y) if teacher is not None else loss_fn(out, y)
                 opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()  # without fp16: loss.backward()
-                scaler.step(opt)  # without fp16: opt.step()
-                scaler.update()
+                backward(loss, opt)  # loss.backward(); opt.step()
                 schedule.step()
                 step += 1
-                n = len(x)
-                seen += n
-                loss_sum += loss.detach().float() * n
-                target = y if y.ndim == 1 else y.argmax(-1)
-                correct += (out.detach().argmax(-1) == target).sum()
-                if bar is not None:
-                    bar.update(1)
-            sync(device)
-            seconds += time.perf_counter() - t0
+                record.step(loss, out, y)
             epoch += 1
-            mean_loss = loss_sum.item() / max(seen, 1)
-            if mean_loss != mean_loss or mean_loss in (float("inf"), float("-inf")):
-                raise FloatingPointError(f"the training loss became {mean_loss} in epoch {epoch}: the run diverged. "
-                                         "Lower cfg.lr (or check the inputs) and train again.")
-            hist.epoch.append(epoch)
-            hist.train_loss.append(mean_loss)
-            hist.train_acc.append(correct.item() / max(seen, 1))
-            hist.seconds.append(seconds)
-            hist.images_seen += seen
-            if eval_data is not None:
-                hist.test_acc.append(evaluate(model, *eval_data))
-            if verbose == "epoch":
-                test = f"  test {hist.test_acc[-1]:.2%}" if eval_data is not None else ""
-                print(f"epoch {epoch:3d}  loss {mean_loss:.4f}  train {hist.train_acc[-1]:.2%}{test}  "
-                      f"{seconds:6.1f} s", flush=True)
-    if bar is not None:
-        bar.close()
+            record.end_epoch(epoch)
+    record.close()
     if whiten_bias is not None:
         whiten_bias.requires_grad_(True)
     model.eval()
-    return hist
+    return record.history
+
+
+def _whiten_bias(model: nn.Module, cfg: TrainConfig) -> torch.Tensor | None:
+    """The bias the recipe lets learn for cfg.whiten_bias_epochs only (None: the recipe freezes nothing)."""
+    if cfg.whiten_bias_epochs is None:
+        return None
+    if not isinstance(getattr(model, "whiten", None), nn.Conv2d):
+        raise ValueError(f"cfg.whiten_bias_epochs={cfg.whiten_bias_epochs} freezes the bias of a whitening layer "
+                         f"`model.whiten`, and this {type(model).__name__} has none: pass whiten_bias_epochs=None.")
+    return model.whiten.bias
+
+
+def _total_steps(loader: data.Loader, cfg: TrainConfig) -> int:
+    if len(loader) == 0:
+        raise ValueError(f"the loader yields no batch: {len(loader.images)} images at batch_size {loader.batch_size}, and a "
+                         "training loader drops its last incomplete batch. Use a batch_size of at most the number of images.")
+    return max(1, round(cfg.epochs * len(loader)))
+
+
+class _Backward:
+    """loss.backward() then opt.step(); with fp16 autocast (GPUs before compute capability 8.0) through a gradient
+    scaler, which multiplies the loss so that small gradients do not underflow, and skips inf/NaN steps."""
+
+    def __init__(self, device: torch.device, cfg: TrainConfig):
+        self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp and amp_dtype(device) == torch.float16)
+
+    def __call__(self, loss: torch.Tensor, opt: torch.optim.Optimizer) -> None:
+        self.scaler.scale(loss).backward()  # without fp16: loss.backward()
+        self.scaler.step(opt)  # without fp16: opt.step()
+        self.scaler.update()
+
+
+@contextlib.contextmanager
+def _guards(device: torch.device, batch_size: int):
+    """On a GPU: cuDNN's kernel search, value checks in the losses skipped (each would wait for the GPU), and an
+    out-of-memory error that says what to do."""
+    with contextlib.ExitStack() as stack:
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
+            stack.enter_context(losses.fast_checks())
+        stack.enter_context(_explain_out_of_memory("training", batch_size))
+        yield
+
+
+class _Recorder:
+    """fit's bookkeeping: per epoch the mean loss (checked finite), the agreement with the targets, the training
+    seconds (evaluation excluded), eval_data's accuracy; a line per epoch or a progress bar."""
+
+    def __init__(self, model: nn.Module, device: torch.device, total: int, eval_data, verbose):
+        self.model, self.device, self.eval_data, self.verbose = model, device, eval_data, verbose
+        self.history, self.seconds = History(), 0.0
+        self.bar = tqdm(total=total, leave=False) if verbose == "bar" else None
+
+    def start_epoch(self) -> None:
+        self.loss_sum = torch.zeros((), device=self.device)  # summed on the device: no host sync per step
+        self.correct = torch.zeros((), device=self.device)
+        self.seen = 0
+        sync(self.device)
+        self.t0 = time.perf_counter()
+
+    def step(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
+        n = len(out)
+        self.seen += n
+        self.loss_sum += loss.detach().float() * n
+        target = y if y.ndim == 1 else y.argmax(-1)
+        self.correct += (out.detach().argmax(-1) == target).sum()
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def end_epoch(self, epoch: int) -> None:
+        sync(self.device)
+        self.seconds += time.perf_counter() - self.t0
+        h, seen = self.history, max(self.seen, 1)
+        mean_loss = self.loss_sum.item() / seen
+        _check_finite(mean_loss, epoch)
+        h.epoch.append(epoch)
+        h.train_loss.append(mean_loss)
+        h.train_acc.append(self.correct.item() / seen)
+        h.seconds.append(self.seconds)
+        h.images_seen += self.seen
+        if self.eval_data is not None:
+            h.test_acc.append(evaluate(self.model, *self.eval_data))
+        if self.verbose == "epoch":
+            test = f"  test {h.test_acc[-1]:.2%}" if self.eval_data is not None else ""
+            print(f"epoch {epoch:3d}  loss {mean_loss:.4f}  train {h.train_acc[-1]:.2%}{test}  "
+                  f"{self.seconds:6.1f} s", flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _check_finite(mean_loss: float, epoch: int) -> None:
+    """A NaN or infinite loss never passes silently: the run diverged, and the error says what to try."""
+    if not math.isfinite(mean_loss):
+        raise FloatingPointError(f"the training loss became {mean_loss} in epoch {epoch}: the run diverged. "
+                                 "Lower cfg.lr (or check the inputs) and train again.")
 
 
 @torch.no_grad()

@@ -401,9 +401,9 @@ def test_a_study_run_twice_in_one_kernel_trains_the_same_students():
     runs = []
     for _ in range(2):  # the notebook's cells run twice, in one kernel, after other work changed the global RNG
         torch.rand(7)
-        labelled, _, _ = distill_study.split(cifar, study)
-        cache = distill_study.CachedTeacher(teacher)
-        student, _ = distill_study.train_arm("blended", 0, labelled, study, 0.1, cache)
+        images, labels = distill_study.labelled(distill_study.split(cifar, study), study, seed=0)
+        answers = distill_study.RecordedTeacher(teacher, images, study, seed=0)
+        student, _ = distill_study.train_arm("blended", 0, images, labels, study, answers)
         runs.append(torch.cat([p.detach().flatten() for p in student.parameters()]))
     assert torch.equal(runs[0], runs[1])
 
@@ -712,7 +712,7 @@ def test_nothing_in_the_project_loads_pickles_unsafely():
 # After a kernel restart a learner often runs just the exercise cell. Each exercise cell, run alone in a fresh
 # kernel, either checks the answer (its imports are in the cell) or, when it needs what earlier cells computed, says
 # so: it imports its checker, which installs the hint "Run the set-up cells first (Run > Run All Above)".
-EXERCISE_NOTEBOOKS = ["00_welcome", "01_soft_labels_and_temperature", "02_train_the_teacher"]  # the others: see issue 31
+EXERCISE_NOTEBOOKS = ["00_welcome", "01_soft_labels_and_temperature", "02_train_the_teacher", "03_distill_the_student"]  # the others: see issue 31
 
 
 def _exercise_cells(name):

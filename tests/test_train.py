@@ -1,6 +1,8 @@
 """The training loop: it learns, it repeats under a seed, and the teacher is used as promised."""
 import functools
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from torch import nn
@@ -129,28 +131,47 @@ def test_verbose_epoch_prints_one_line_per_epoch(capsys):
     assert len(lines) == 2 and lines[0].startswith("epoch   1")
 
 
-# notebook 03's distillation loop, copied from the notebook as the learner reads it (tqdm left out)
-def distill(student, teacher, loader, loss_fn, cfg):
-    """Train `student` to imitate a frozen `teacher` (and the labels) on `loader`'s batches."""
-    opt, schedule = train.make_optimizer(student, cfg, loader.batch_size, cfg.epochs * len(loader))
-    teacher.eval()  # frozen: BatchNorm uses its running statistics
-    for epoch in range(cfg.epochs):
-        student.train()
-        student.whiten.bias.requires_grad_(epoch < cfg.whiten_bias_epochs)  # the recipe: it learns early only
-        for x, y in loader:  # x: (B, 3, 32, 32) augmented images, y: (B,) labels
-            with torch.no_grad():
-                t_logits = teacher(x)  # (B, 10): the teacher's answer on the very same batch
-            s_logits = student(x)  # (B, 10)
-            loss = loss_fn(s_logits, t_logits, y)  # alpha * CE + (1 - alpha) * T^2 * KL
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # gradients reach the student only
-            opt.step()
-            schedule.step()  # the learning rate of the next step
-    student.whiten.bias.requires_grad_(True)
-    return student.eval()
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def test_the_notebooks_loop_and_fit_give_bit_identical_weights():
+def notebooks_loop(notebook: str, name: str):
+    """`name` as `notebook` defines it in its cell tagged `loop`: the code a learner reads, run here."""
+    path = NOTEBOOKS / notebook
+    cells = [c for c in nbformat.read(path, as_version=4).cells if "loop" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{notebook} should have one cell tagged 'loop', found {len(cells)}"
+    namespace = {"torch": torch, "train": train, "numerics": numerics, "losses": losses, "tqdm": lambda it, **kw: it}
+    exec(compile(cells[0].source, f"{path.name}, cell tagged loop", "exec"), namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("numbers", ["float32", "bfloat16"])
+def test_notebook_02s_plain_loop_and_fit_give_bit_identical_weights(monkeypatch, numbers):
+    monkeypatch.setattr(numerics, "_chosen", {"cpu": numerics.Numerics(numbers, "channels_last")})  # as fit would run
+    train_plain = notebooks_loop("02_train_the_teacher.ipynb", "train_plain")
+    x, _ = toy_data(192)
+    y = torch.randint(0, 10, (192,), generator=torch.Generator().manual_seed(0))
+    cfg = train.TrainConfig(epochs=4, lr=1.5, whiten_bias_epochs=2)  # 4 epochs of 3 steps: the bias freezes midway
+    weights = []
+    for run in ("page", "fit"):
+        config.set_seed(1)
+        model = models.make_student(whiten_with=x).to(memory_format=data.MEMORY_FORMAT)
+        loader = data.Loader(x, y, batch_size=64, seed=2)
+        if run == "page":
+            train_plain(model, loader, cfg)
+        else:
+            train.fit(model, loader, cfg=cfg, verbose=False)
+        weights.append({k: v.clone() for k, v in model.state_dict().items()})
+    assert weights[0].keys() == weights[1].keys()
+    for k in weights[0]:
+        assert torch.equal(weights[0][k], weights[1][k]), k  # bit for bit, every parameter and buffer
+    config.set_seed(1)
+    assert not torch.equal(models.make_student(whiten_with=x).state_dict()["head.weight"], weights[0]["head.weight"])
+
+
+@pytest.mark.parametrize("numbers", ["float32", "bfloat16"])
+def test_the_notebooks_loop_and_fit_give_bit_identical_weights(monkeypatch, numbers):
+    monkeypatch.setattr(numerics, "_chosen", {"cpu": numerics.Numerics(numbers, "channels_last")})  # as fit would run
+    distill = notebooks_loop("03_distill_the_student.ipynb", "distill")
     x, y = toy_data(192)
     y = torch.randint(0, 10, (192,), generator=torch.Generator().manual_seed(0))
     config.set_seed(0)

@@ -3,6 +3,7 @@
 course_utils.widgets wraps some of them in sliders. One submodule per part of the course:
 
 - `common`: image grids, training curves, confusion matrix, top-k gallery, heatmap, paired bars (00, 02, 03)
+- `distillation`: students beside their teacher, and their paired comparisons (03)
 - `temperature`: soft labels, temperature, why T^2, a real teacher's soft labels (01)
 - `blackbox`: query-budget curves, grouped bars, the teacher cap (04, 04b)
 - `detection`: each probe's score per suspect, ROC curves (05)
@@ -10,6 +11,7 @@ course_utils.widgets wraps some of them in sliders. One submodule per part of th
 """
 from .blackbox import plot_budget_curves, plot_grouped, plot_teacher_cap
 from .detection import plot_probe_scores, plot_roc
+from .distillation import plot_students
 from .common import heatmap, image_grid, paired_bars, plot_confusion, plot_history, topk_gallery
 from .language_model import plot_behaviour, plot_budget_sweep, plot_kl
 from .temperature import (plot_class_similarity, plot_gradient_norms, plot_hard_vs_soft, plot_high_temperature_limit,
