@@ -96,7 +96,7 @@ CONTEXT = {  # a checker's arguments after the answer, as the notebooks pass the
     "student_pred": torch.tensor([0, 1, 9, 3]), "teacher_pred": torch.tensor([0, 1, 9, 9]),
     "labels": torch.tensor([0, 1, 2, 3]), "curve": {10: 0.8, 25: 0.995, 50: 1.0}, "target": 0.99,
     "kl_with": 7.3e-09, "kl_without": 0.039,
-    "logits": torch.tensor([[2.0, 0.1], [0.2, 1.5]]), "confidence": 0.7,
+    "logits": torch.tensor([[2.0, 0.1], [0.2, 1.5]]), "confidence": 0.7, "ratio": 64,
 }
 BAD = {"nan": float("nan"), "np.nan": np.float64("nan"), "tensor nan": torch.tensor(float("nan")),
        "inf": float("inf"), "-inf": -math.inf, "None": None, "text": "abc", "list": [0.2], "list of text": ["b"],

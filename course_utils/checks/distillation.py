@@ -6,7 +6,7 @@ import torch
 
 from .. import losses
 from ..data import CLASSES
-from .common import call, multiple_choice, percentage, report
+from .common import call, percentage, quiz, report
 
 
 def most_confused_pair(pair, cm: torch.Tensor, classes=None) -> bool:
@@ -180,13 +180,5 @@ def quiz_03(answers: dict) -> bool:
             {"b": "both students use the same T^2 KL at the same T (each at its own chosen learning rate).",
              "c": "the label-smoothing student learns from the same labelled images."}),
     }
-    if not isinstance(answers, dict):
-        return report(False, f"answers is a dict {{question number: letter}}, got {type(answers).__name__}.")
-    results = []
-    for number in range(1, 6):
-        print(f"Question {number}: ", end="")
-        if number == 4:  # which comparison isolates the class structure
-            results.append(structure_or_softness(answers.get(number)))
-        else:
-            results.append(multiple_choice(answers.get(number), *questions[number]))
-    return all(results)
+    questions[4] = structure_or_softness  # which comparison isolates the class structure
+    return quiz(answers, dict(sorted(questions.items())))
