@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from . import blackbox_study, config, copier, data, fingerprint, models, replay, server, stats, train
+from . import blackbox_study, config, copier, data, fingerprint, models, replay, results, server, stats, train
 
 PROBES = {"mistakes": "copied mistakes", "adversarial": "adversarial answers", "watermark": "watermark answers"}
 GROUPS = ("API copy", "white-box copy", "independent", "reference")
@@ -156,6 +156,7 @@ class Answers:
     accuracy: float   # on the test probe images
     kappa: float      # error consistency with the teacher on them
     matches: dict     # {probe: (M,) bool, the suspect gave the mark's label on each marked image}
+    fallback: float   # share of the adversarial images given its most common answer there
     seconds: float    # to train and question it
 
     def hits(self, probe: str, first: int | None = None) -> int:
@@ -169,6 +170,7 @@ class Answers:
 class Interrogation:
     """The whole panel's answers, with the teacher's accuracy on the same test images."""
     teacher_accuracy: float
+    teacher_fallback: float  # share of the adversarial images given the teacher's most common adversarial answer
     answers: list     # Answers, in the study's order
 
 
@@ -215,11 +217,17 @@ def interrogate(teacher, cifar, study: DetectStudy, device) -> Interrogation:
         images, labels = cifar.train_images[pool[s.pool]], cifar.train_labels[pool[s.pool]]
         model = train_suspect(s, images, targets(s, labels, answers, logits, T), study)
         pred = train.predict(model, test_images).argmax(1)
-        matches = {p: fingerprint.matches(train.predict(model, x).argmax(1), y) for p, (x, y) in marks.items()}
+        said = {p: train.predict(model, x).argmax(1) for p, (x, _) in marks.items()}
         out.append(Answers(s.name, s.group, s.learns, s.seed, accuracy=(pred == test_labels).float().mean().item(),
-                           kappa=fingerprint.error_kappa(teacher_test, pred, test_labels), matches=matches,
-                           seconds=time.perf_counter() - start))
-    return Interrogation((teacher_test == test_labels).float().mean().item(), out)
+                           kappa=fingerprint.error_kappa(teacher_test, pred, test_labels),
+                           matches={p: fingerprint.matches(said[p], y) for p, (_, y) in marks.items()},
+                           fallback=_top_share(said["adversarial"]), seconds=time.perf_counter() - start))
+    return Interrogation((teacher_test == test_labels).float().mean().item(), _top_share(marks["adversarial"][1]), out)
+
+
+def _top_share(labels: torch.Tensor) -> float:
+    """The share of the most common label."""
+    return torch.bincount(labels.cpu()).max().item() / len(labels)
 
 
 # -- what the lab concludes ---------------------------------------------------------------------------------------
@@ -230,14 +238,15 @@ def _by_group(run: Interrogation, *groups) -> list:
 
 SCORE_COLUMNS = {"suspect": "suspect", "group": "group", "accuracy": ("accuracy", ".1%"), "kappa": ("kappa", ".3f"),
                  "kappa ceiling": ("kappa ceiling", ".3f"), "copied mistakes": ("mistakes", ".1%"),
-                 "adversarial": ("adversarial", ".1%"), "watermark": ("watermark", ".1%")}
+                 "adversarial": ("adversarial", ".1%"), "watermark": ("watermark", ".1%"),
+                 "one class to adversarial": ("fallback", ".0%")}
 
 
 def score_table(run: Interrogation) -> list[dict]:
     """One row per suspect: its group, accuracy, kappa and kappa's ceiling at its accuracy, and each probe's share."""
     return [{"suspect": a.name, "group": a.group, "accuracy": a.accuracy, "kappa": a.kappa,
              "kappa ceiling": fingerprint.kappa_ceiling(run.teacher_accuracy, a.accuracy),
-             **{p: a.share(p) for p in PROBES}} for a in run.answers]
+             **{p: a.share(p) for p in PROBES}, "fallback": a.fallback} for a in run.answers]
 
 
 @dataclass
@@ -312,23 +321,39 @@ class PanelVerdict:
     p_floor: float   # 1 / C(copies + independents, copies)
     auc_step: float  # what one swapped copy-independent pair changes: 1 / (copies x independents)
     white_box: float  # AUC of the white-box copies against the same independent models
+    pilot_auc: float | None = None  # the API copies' AUC in the committed pilot of the same design (other seeds)
 
 
 PANEL_COLUMNS = {"probe": "probe", "AUC, API copies": ("auc", ".3f"), "p": ("p", ".1e"), "p counted": "method",
                  "smallest possible p": ("p_floor", ".1e"), "one swap moves AUC by": ("auc_step", ".4f"),
-                 "AUC, white-box copies": ("white_box", ".3f")}
+                 "AUC, white-box copies": ("white_box", ".3f"), "AUC in the pilot": ("pilot_auc", ".3f")}
+PILOT = "cpu/detect_pilot_{recipe}.json"  # committed by bench/detect_feasibility.py --pilot
 
 
-def panel_verdicts(run: Interrogation) -> list[PanelVerdict]:
+def panel_verdicts(run: Interrogation, study: DetectStudy | None = None) -> list[PanelVerdict]:
+    """Each probe over the panel: API copies against independent models, with the pilot's AUC when `study` has a
+    committed pilot (quick)."""
     copies, indep, white = (_by_group(run, g) for g in ("API copy", "independent", "white-box copy"))
+    pilot = results.bench(PILOT.format(recipe=study.recipe)) if study else None
     out = []
     for p in PROBES:
         c, i = [a.share(p) for a in copies], [a.share(p) for a in indep]
         perm = fingerprint.permutation_p(c, i)
         out.append(PanelVerdict(PROBES[p], fingerprint.auc(c, i), perm.p, "exact" if perm.exact else "Monte Carlo",
                                 fingerprint.p_floor(len(c), len(i)), 1 / (len(c) * len(i)),
-                                fingerprint.auc([a.share(p) for a in white], i) if white else float("nan")))
+                                fingerprint.auc([a.share(p) for a in white], i) if white else float("nan"),
+                                pilot["verdict"][PROBES[p]]["auc"] if pilot else None))
     return out
+
+
+def pilot_note(study: DetectStudy) -> str:
+    """Where the pilot's figures come from (its machine and threads), or that there is none for this profile."""
+    pilot = results.bench(PILOT.format(recipe=study.recipe))
+    if pilot is None:
+        return f"no committed pilot for the {study.recipe} profile's design"
+    seeds = [int(s["name"].rsplit(" ", 1)[1]) for s in pilot["detection"]["per_suspect"]]
+    return (f"AUC in the pilot: the same design on seeds {min(seeds)}-{max(seeds)}, other images and another key; "
+            f"{pilot['profile']} profile, {pilot['device']}, {pilot['threads']} thread(s), torch {pilot['torch']}")
 
 
 def roc_curves(run: Interrogation) -> dict:
@@ -352,20 +377,23 @@ def seed_gaps(run: Interrogation, probe: str = "watermark") -> dict:
     return out
 
 
-def kappa_reading(run: Interrogation) -> str:
-    """Kappa against its ceiling, per group: why shared right/wrong patterns say little between unequal models."""
+def probe_reading(run: Interrogation) -> str:
+    """The behavioural probes in numbers: kappa against its ceiling per group, and how much the suspects' answers to
+    the adversarial images collapse onto one class (which the teacher's adversarial answers do not)."""
     rows = score_table(run)
 
-    def share_of_ceiling(group):
+    def mean(key, group):
         mine = [r for r in rows if r["group"] == group]
-        return sum(r["kappa"] / r["kappa ceiling"] for r in mine) / len(mine)
+        return sum(key(r) for r in mine) / len(mine)
 
-    kappas, ceilings, accs = ([r[k] for r in rows] for k in ("kappa", "kappa ceiling", "accuracy"))
-    return (f"kappa with the teacher: {min(kappas):.3f} to {max(kappas):.3f}. Its ceiling between the teacher "
+    kappas, ceilings, accs, fall = ([r[k] for r in rows] for k in ("kappa", "kappa ceiling", "accuracy", "fallback"))
+    of_ceiling = {g: mean(lambda r: r["kappa"] / r["kappa ceiling"], g) for g in ("API copy", "independent", "reference")}
+    return (f"Kappa with the teacher: {min(kappas):.3f} to {max(kappas):.3f}. Its ceiling between the teacher "
             f"({run.teacher_accuracy:.1%}) and suspects of {min(accs):.1%} to {max(accs):.1%}: {min(ceilings):.3f} to "
-            f"{max(ceilings):.3f}. On average the API copies reach {share_of_ceiling('API copy'):.0%} of their ceiling, "
-            f"the independent models {share_of_ceiling('independent'):.0%}, the references "
-            f"{share_of_ceiling('reference'):.0%}.")
+            f"{max(ceilings):.3f}; on average the API copies reach {of_ceiling['API copy']:.0%} of theirs, the "
+            f"independent models {of_ceiling['independent']:.0%}, the references {of_ceiling['reference']:.0%}. "
+            f"On the adversarial images each suspect gives one class {min(fall):.0%} to {max(fall):.0%} of the time; "
+            f"the teacher's adversarial answers, {run.teacher_fallback:.0%}.")
 
 
 def decision_reading(run: Interrogation, alpha: float) -> str:
@@ -376,12 +404,13 @@ def decision_reading(run: Interrogation, alpha: float) -> str:
     def count(group):
         return f"{sum(d.flagged for d in out if d.group == group)} of {sum(d.group == group for d in out)}"
 
-    api = [a.share("watermark") for a in _by_group(run, "API copy")]
+    api, indep = ([a.share("watermark") for a in _by_group(run, g)] for g in ("API copy", "independent"))
     gaps = [f"{name.replace(' (watermarked)', '')}: " + stats.reading(
         s, above="{interval}, above zero", below="{interval}, below zero", neither="{interval}, includes zero")
         for name, s in seed_gaps(run).items()]
     return (f"**In this run:** the lab's references repeated {ref_hits} of {ref_trials} logged wrong answers "
-            f"({ref_hits / ref_trials:.1%}); the API copies {min(api):.1%} to {max(api):.1%} of theirs. At alpha = "
+            f"({ref_hits / ref_trials:.1%}); the independent models {min(indep):.1%} to {max(indep):.1%} of theirs, "
+            f"the API copies {min(api):.1%} to {max(api):.1%}. At alpha = "
             f"{alpha:g} the test flags {count('API copy')} API copies (the largest of their p-values: "
             f"{max(d.p for d in out if d.group == 'API copy'):.1e}), {count('white-box copy')} white-box copies and "
             f"{count('independent')} independent models. An API copy minus its twin, paired by seed: "

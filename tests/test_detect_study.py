@@ -60,7 +60,7 @@ def test_targets_follow_the_suspect():
 def _answers(name, group, learns, seed, wm_hits, trials=100, other=0.2):
     matches = {"watermark": torch.arange(trials) < wm_hits, "mistakes": torch.rand(50) < other,
                "adversarial": torch.rand(40) < other}
-    return detect_study.Answers(name, group, learns, seed, accuracy=0.5, kappa=0.1, matches=matches, seconds=1.0)
+    return detect_study.Answers(name, group, learns, seed, accuracy=0.5, kappa=0.1, matches=matches, fallback=0.5, seconds=1.0)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def run():
     answers += [_answers(f"same images {s}", "independent", "truth", s, 3 + s % 2) for s in range(5)]
     answers += [_answers(f"other images {s}", "independent", "truth", s, 6) for s in (6, 7)]
     answers += [_answers(f"lab reference {r}", "reference", "truth", r, 5 + r % 3) for r in range(10, 14)]
-    return detect_study.Interrogation(teacher_accuracy=0.89, answers=answers)
+    return detect_study.Interrogation(teacher_accuracy=0.89, teacher_fallback=0.2, answers=answers)
 
 
 def test_decisions_per_suspect_use_the_references_pooled_rate(run):
@@ -156,7 +156,7 @@ def test_readings_and_tables_are_generated_from_the_numbers(run):
     ref_hits, ref_trials = detect_study.innocent_rate(run)
     assert f"repeated {ref_hits} of {ref_trials}" in text and "flags 10 of 10 API copies" in text
     assert "0 of 1 white-box copies" in text and "0 of 7 independent models" in text and "above zero" in text
-    assert "ceiling" in detect_study.kappa_reading(run)
+    assert "ceiling" in detect_study.probe_reading(run)
     for rows, columns in ((detect_study.score_table(run), detect_study.SCORE_COLUMNS),
                           (detect_study.threshold_rules(run), detect_study.RULE_COLUMNS),
                           (detect_study.decisions(run, 0.01), detect_study.DECISION_COLUMNS),
@@ -214,3 +214,24 @@ def test_figures_of_05(run):
     assert all(ax.get_xlabel() or ax.get_ylabel() for ax in fig.axes)
     fig = plots.plot_roc(detect_study.roc_curves(run))
     assert len(fig.axes) == 3 and all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)  # no curve hidden
+
+
+def test_the_notebooks_pgd_loop_is_fingerprint_pgd():
+    """Notebook 05 shows the attack as a loop (its cell tagged `loop`); fingerprint.pgd must be that loop."""
+    import types
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parent.parent / "notebooks" / "05_detect_distillation.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if "loop" in c.metadata.get("tags", [])]
+    torch.manual_seed(0)
+    teacher = models.make_net((8, 16, 16)).eval()
+    g = torch.Generator().manual_seed(1)
+    cifar = types.SimpleNamespace(test_images=torch.randint(0, 256, (10_000, 3, 32, 32), dtype=torch.uint8, generator=g))
+    study = detect_study.get_study("quick")
+    scope = {"torch": torch, "data": data, "device": torch.device("cpu"), "teacher": teacher, "cifar": cifar,
+             "study": study}
+    exec(compile(cell.source, "notebook 05, loop cell", "exec"), scope)
+    want = fingerprint.pgd(teacher, cifar.test_images[::1250][:8], eps=study.eps, steps=study.pgd_steps)
+    assert torch.equal(scope["adversarial"], want)
