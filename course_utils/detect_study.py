@@ -89,7 +89,12 @@ STUDIES = {
 
 
 def get_study(profile: str) -> DetectStudy:
-    return STUDIES[config.study_profile(profile)]
+    """The study's settings for a profile ("quick", "demo" replays quick, "full")."""
+    name = config.study_profile(profile)
+    if name not in STUDIES:
+        raise ValueError(f"no detection study for profile {profile!r}: choose one of {('demo', *STUDIES)} "
+                         "(lower case; COURSE_PROFILE sets it).")
+    return STUDIES[name]
 
 
 def pilot(study: DetectStudy, offset: int = 100) -> DetectStudy:

@@ -102,6 +102,9 @@ def pgd(model: nn.Module, images: torch.Tensor, eps: float = 8 / 255, steps: int
 def watermark(teacher_logits: torch.Tensor, images: torch.Tensor, share: float, secret: int) -> tuple:
     """Which of these queries a TeacherAPI(perturb=share, secret=secret) answered wrongly on purpose, and
     with which label. The lab keeps this log (DAWN): (positions (M,), watermark labels (M,))."""
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:  # NaN fails too
+        raise ValueError(f"share is the part of the API's answers made wrong on purpose, between 0 and 1 "
+                         f"(0.15 = 15%), got {share!r}.")
     hashes = server.image_hash(images.to(teacher_logits.device), secret)
     given = server.expose(teacher_logits, hashes, "label", perturb=share)  # what the API answered
     marked = torch.nonzero(given != teacher_logits.argmax(1)).flatten()

@@ -235,3 +235,9 @@ def test_the_notebooks_pgd_loop_is_fingerprint_pgd():
     exec(compile(cell.source, "notebook 05, loop cell", "exec"), scope)
     want = fingerprint.pgd(teacher, cifar.test_images[::1250][:8], eps=study.eps, steps=study.pgd_steps)
     assert torch.equal(scope["adversarial"], want)
+
+
+def test_get_study_names_the_profiles_it_knows():
+    with pytest.raises(ValueError, match="'Full'.*quick"):
+        detect_study.get_study("Full")
+    assert detect_study.get_study("full").images > detect_study.get_study("quick").images

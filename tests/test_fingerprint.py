@@ -243,3 +243,11 @@ def test_threshold_fpr_is_one_over_k_plus_one_and_matches_a_simulation():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="whole number"):
             fingerprint.threshold_fpr(bad)
+
+
+@pytest.mark.parametrize("share", [2.0, -0.1, float("nan"), "0.1", True])
+def test_watermark_refuses_a_share_that_is_not_one(share):
+    logits = torch.randn(4, 10)
+    images = torch.zeros(4, 3, 32, 32, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fingerprint.watermark(logits, images, share, secret=0)
