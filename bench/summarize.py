@@ -28,6 +28,12 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
+    if "detection" in d:  # notebook 05, or bench/detect_feasibility.py
+        x = d["detection"]
+        flagged = {g: f"{sum(s['flagged'] for s in x['per_suspect'] if s['group'] == g)} of "
+                      f"{sum(s['group'] == g for s in x['per_suspect'])}" for g in ("API copy", "white-box copy", "independent")}
+        return (f"watermark: API copies' AUC {x['api_copies_auc']:.3f} (p {x['p_value']:.1e}, floor {x['p_floor']:.1e}); "
+                f"flagged per suspect at alpha {x['alpha']:g}: " + ", ".join(f"{g} {n}" for g, n in flagged.items()))
     if "primary" in d:  # notebook 03, validation-chosen design
         accs = ", ".join(f"{arm} {pct(np.mean(a))}" for arm, a in d["accuracy"].items())
         return f"blended - hard {gain(d['gain_over_hard']['blended'])}; {accs}; {d['total_seconds']:.0f} s"

@@ -241,3 +241,9 @@ def test_get_study_names_the_profiles_it_knows():
     with pytest.raises(ValueError, match="'Full'.*quick"):
         detect_study.get_study("Full")
     assert detect_study.get_study("full").images > detect_study.get_study("quick").images
+
+
+def test_the_predict_then_run_checker_does_not_give_the_answer_away(run, capsys):
+    assert not checks.fewer_marks(None, run, 10, 0.01)
+    out = capsys.readouterr().out
+    assert "prediction first" in out and "flags" not in out

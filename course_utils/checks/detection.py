@@ -87,7 +87,7 @@ def fewer_marks(prediction, run, n, alpha: float) -> bool:
     guess = _number(prediction)
     if guess is None:
         return report(False, f"write your prediction first (a number of API copies, 0 to {counts['API copy'][1]}), "
-                              f"then run the cell again. Measured: {measured}")
+                              "then run the cell again; the measured count is shown once you have predicted.")
     if abs(guess - counts["API copy"][0]) <= 1:
         return report(True, f"you predicted {guess:g}; {measured} Fewer marks leave fewer hits to tell a copy's rate from "
                             "the innocent one: the evidence grows with the number of marks, not only with the rate.")
@@ -100,7 +100,7 @@ QUIZ = {  # question: (kind, right answer, what the right answer means)
     1: ("number", 0.1, "nine references: an innocent model like them is the highest of ten about one time in ten."),
     2: ("number", 1 / 924, "one split of C(12, 6) = 924 is the observed one: p cannot go below 1/924 = 0.0011."),
     3: ("choice", "b", "the watermark marks the API's answers; a copy that never bought one cannot repeat it."),
-    4: ("choice", "c", "between a 89% teacher and a 50% copy, right/wrong can agree on at most 61% of the images, "
+    4: ("choice", "c", "between an 89% teacher and a 50% copy, right/wrong can agree on at most 61% of the images, "
                        "so kappa cannot approach 1: a low kappa says little."),
 }
 
