@@ -28,6 +28,12 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
+    if "detection" in d:  # notebook 05, or bench/detect_feasibility.py
+        x = d["detection"]
+        flagged = {g: f"{sum(s['flagged'] for s in x['per_suspect'] if s['group'] == g)} of "
+                      f"{sum(s['group'] == g for s in x['per_suspect'])}" for g in ("API copy", "white-box copy", "independent")}
+        return (f"watermark: API copies' AUC {x['api_copies_auc']:.3f} (p {x['p_value']:.1e}, floor {x['p_floor']:.1e}); "
+                f"flagged per suspect at alpha {x['alpha']:g}: " + ", ".join(f"{g} {n}" for g, n in flagged.items()))
     if "all_agree" in d:  # notebook 03's primary at several thread counts and numerics
         return (f"every run excludes zero: {d['all_exclude_zero']}; every pair's paired difference includes zero: "
                 f"{d['all_agree']}; every pair's intervals overlap: {d['all_overlap']}")

@@ -9,7 +9,7 @@ says "run the set-up cells first" when run after a kernel restart.
 from .. import session
 from . import common
 from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
-from .detection import kappa_from_counts, probe_budget, strongest_evidence
+from .detection import detection_quiz, fewer_marks, kappa_from_counts, strongest_evidence
 from .distillation import (broken_soft_term, calibration, most_confused_pair, quiz_03, soft_term_by_hand,
                            structure_or_softness)
 from .language_model import lm_quiz, quirk_evidence, token_kl_by_hand, wider_top_k
@@ -20,7 +20,7 @@ __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", 
            "soft_term_by_hand", "structure_or_softness", "broken_soft_term", "quiz_03", "half_temperature",
            "soft_gradient", "temperature_softmax", "without_t_squared", "quiz_01", "confidence_at_T", "quiz_00",
            "quiz_02", "quirk_evidence", "token_kl_by_hand", "wider_top_k", "lm_quiz", "kappa_from_counts",
-           "probe_budget", "strongest_evidence"]
+           "fewer_marks", "detection_quiz", "strongest_evidence"]
 
 for _name in __all__:  # a checker never answers with a traceback (common.guarded)
     globals()[_name] = common.guarded(globals()[_name])

@@ -10,14 +10,14 @@ course_utils.widgets wraps some of them in sliders. One submodule per part of th
 - `language_model`: students' distance to the truth, what they copied, the budget sweep (06)
 """
 from .blackbox import plot_budget_curves, plot_grouped, plot_teacher_cap
-from .detection import plot_probe_scores, plot_roc
+from .detection import plot_decisions, plot_probe_scores, plot_roc
 from .distillation import plot_students
 from .common import heatmap, image_grid, paired_bars, plot_confusion, plot_history, topk_gallery
 from .language_model import plot_behaviour, plot_budget_sweep, plot_kl
 from .temperature import (plot_class_similarity, plot_gradient_norms, plot_hard_vs_soft, plot_high_temperature_limit,
                           plot_teacher_at_T, plot_teacher_soft_labels, plot_temperature)
 
-__all__ = ["plot_budget_curves", "plot_grouped", "plot_teacher_cap", "plot_probe_scores", "plot_roc", "heatmap", "image_grid", "paired_bars",
+__all__ = ["plot_budget_curves", "plot_grouped", "plot_teacher_cap", "plot_decisions", "plot_probe_scores", "plot_roc", "heatmap", "image_grid", "paired_bars",
            "plot_confusion", "plot_history", "topk_gallery", "plot_class_similarity", "plot_gradient_norms",
            "plot_hard_vs_soft", "plot_high_temperature_limit", "plot_teacher_at_T", "plot_teacher_soft_labels",
            "plot_temperature", "plot_behaviour", "plot_budget_sweep", "plot_kl"]
