@@ -196,3 +196,57 @@ def answer(words: list[str]) -> list[str]:
     start = next((i + 2 for i in range(len(words) - 1) if words[i:i + 2] == ["A", ":"]), len(words))
     rest = words[start:]
     return rest[:rest.index(EOS)] if EOS in rest else rest
+
+
+# ----------------------------------------------------------------------------- the truth on any prefix
+
+class _Script:
+    """Stands in for dialogue()'s random generator: its first draws are given (`forced`), every later draw takes
+    the first word that has a chance. It keeps what it drew."""
+
+    def __init__(self, forced: list[str]):
+        self.forced, self.drawn = forced, []
+
+    def choices(self, population, weights):
+        k = len(self.drawn)
+        word = self.forced[k] if k < len(self.forced) else next(w for w, p in zip(population, weights) if p > 0)
+        self.drawn.append(word)
+        return [word]
+
+
+@dataclass
+class Parse:
+    truth: list[dict[str, float]]  # truth[i]: the true distribution of words[i + 1], given words[:i + 1]
+    derailed_at: int | None  # the first position whose word the world never writes there (None: none)
+
+
+def parse(words: list[str], persona: Persona | None = None) -> Parse:
+    """The truth at every position of a text (a model's, say), read by the grammar itself: dialogue() runs again
+    with its draws forced to the text's words, until it writes a word the text does not have. If the text's word
+    had a chance there, it was a draw: force it too and run again. If it had none, the text left the world there.
+
+    truth[i] is the distribution words[i + 1] was judged against, for every position up to and including the
+    derailment (the prefix before it was still the world's), or up to the text's end; if the text ends before
+    <eos>, one more entry: the truth of the next word."""
+    if not words or words[0] != BOS:
+        raise ValueError(f"a text starts with {BOS}, got {words[:3]}: parse whole texts, e.g. lm.texts(ids).")
+    if EOS in words[:-1]:
+        raise ValueError(f"nothing follows {EOS}: cut the text after it (lm.texts does).")
+    forced: list[str] = []
+    while True:
+        script = _Script(forced)
+        d = dialogue(script, persona)  # the grammar, with the draws so far forced
+        i = next((j for j, (a, b) in enumerate(zip(words, d.words)) if a != b), None)
+        if i is None:  # the text is a prefix of what the grammar wrote: every word was possible
+            return Parse(d.truth[:len(words)], None)
+        if d.truth[i - 1].get(words[i], 0.0) == 0.0:
+            return Parse(d.truth[:i], i)
+        draws = sum(len(dist) > 1 for dist in d.truth[:i - 1])  # a draw offers two words or more, a fixed word one
+        forced = script.drawn[:draws] + [words[i]]
+
+
+def next_word(prefix: list[str], persona: Persona | None = None) -> dict[str, float] | None:
+    """The truth on any prefix: the distribution of the next word, or None once the prefix has left the world
+    (or has ended with <eos>)."""
+    p = parse(prefix, persona)
+    return None if p.derailed_at is not None or prefix[-1] == EOS else p.truth[len(prefix) - 1]
