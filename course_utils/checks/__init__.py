@@ -8,8 +8,10 @@ from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
 from .detection import kappa_from_counts, probe_budget, strongest_evidence
 from .distillation import calibration, most_confused_pair, soft_term_by_hand, structure_or_softness
 from .language_model import quirk_evidence, token_kl_by_hand
+from .on_policy import derail_rate, kl_direction, mode_seeking, reverse_kl_by_hand, scoring_api, where_no_truth
 from .temperature import half_temperature, soft_gradient, temperature_softmax
 
 __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", "most_confused_pair",
            "soft_term_by_hand", "structure_or_softness", "half_temperature", "soft_gradient", "temperature_softmax",
-           "quirk_evidence", "token_kl_by_hand", "kappa_from_counts", "probe_budget", "strongest_evidence"]
+           "quirk_evidence", "token_kl_by_hand", "kappa_from_counts", "probe_budget", "strongest_evidence",
+           "derail_rate", "kl_direction", "mode_seeking", "reverse_kl_by_hand", "scoring_api", "where_no_truth"]
