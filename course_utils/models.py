@@ -42,6 +42,16 @@ class ConvBNAct(nn.Sequential):
         super().__init__(*layers)
 
 
+class Head(nn.Linear):
+    """The last layer, computed as one dot product per image and class instead of a matrix product: some CPUs
+    block a matrix product by the batch size, so an image's logits would move (by ~1e-7) with the batch it
+    comes in, and an API must answer an image the same whatever batch it is sent in."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, in) -> (B, out)
+        out = (x[:, None, :] * self.weight).sum(-1)  # (B, 1, in) * (out, in), summed over in
+        return out if self.bias is None else out + self.bias
+
+
 class Net(nn.Module):
     """The course's conv net; `make_teacher()` and `make_student()` build the two sizes."""
 
@@ -58,7 +68,7 @@ class Net(nn.Module):
                        ConvBNAct(w, w, pool=False, bn_momentum=cfg.bn_momentum)]
             c = w
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(w3, cfg.num_classes, bias=False)
+        self.head = Head(w3, cfg.num_classes, bias=False)
         self.register_buffer("whitened", torch.zeros((), dtype=torch.bool))  # set by init_whitening
 
     def is_whitened(self) -> bool:
@@ -122,9 +132,14 @@ def flops_per_image(model: nn.Module, counts: dict | None = None) -> int:
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.zeros(1, 3, 32, 32, device=p.device, dtype=p.dtype))
     model.train(was_training)
+    # a Head's dot products are elementwise products and sums, which the counter does not see: 2 x in x out each
+    heads = {name: 2 * m.in_features * m.out_features for name, m in model.named_modules() if isinstance(m, Head)}
     if counts is not None:
         counts.update(counter.get_flop_counts())
-    return int(counter.get_total_flops())
+        root = type(model).__name__
+        for name, flops in heads.items():
+            counts[f"{root}.{name}"] = {"head dot products": flops}
+    return int(counter.get_total_flops()) + sum(heads.values())
 
 
 def _layers(module: nn.Module, prefix: str = ""):

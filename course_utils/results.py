@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from . import config, files
+from . import config, files, numerics
 
 BENCH_DIR = config.ROOT / "bench" / "results"  # committed benchmark JSON
 
@@ -18,6 +18,8 @@ def save(name: str, results: dict) -> Path:
     folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.WORK_DIR / "results"))
     path = folder / f"{name}.json"
     machine = {"profile": config.get_profile(), **config.describe()}
+    chosen = numerics.chosen(machine["device"])
+    machine["numerics"] = str(chosen) if chosen else "fp32 (no course net trained or run in this process)"
     taken = sorted(set(machine) & set(results))
     if taken:
         raise ValueError(f"results.save records {taken} itself (this run's machine and profile); "

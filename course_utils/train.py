@@ -2,8 +2,9 @@
 
 The recipe is airbench94's (Keller Jordan, 2024), restated for a mean-reduced loss: Nesterov
 SGD with a large learning rate, BatchNorm biases learning 64x faster, decoupled weight decay,
-a linear warm-up then linear decay, channels_last tensors, and mixed precision on a GPU (bf16, or fp16 with
-a gradient scaler on GPUs older than compute capability 8.0).
+a linear warm-up then linear decay, and the numerics `course_utils.numerics` chooses for the device: on a GPU
+channels_last and bf16 autocast (fp16 with a gradient scaler before compute capability 8.0); on a CPU the
+fastest of fp32 and bf16 autocast, default layout or channels_last, measured once per machine.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import data, losses
+from . import data, losses, numerics
 
 
 @dataclass
@@ -28,7 +29,7 @@ class TrainConfig:
     warmup: float = 0.23  # share of the steps spent warming up from 0.2 x lr to lr
     final_lr: float = 0.07  # the learning rate ends at this share of its peak
     whiten_bias_epochs: float | None = 3  # model.whiten's bias trains this long, then freezes (None: no such layer)
-    amp: bool = True  # mixed precision on CUDA (amp_dtype); ignored on CPU
+    amp: bool = True  # mixed precision as numerics.for_device chooses (False: float32 everywhere)
 
 
 # The course's two recipes. Students take a quarter of the teacher's learning rate: the distillation
@@ -107,19 +108,10 @@ def _explain_out_of_memory(what: str, batch_size: int):
 
 
 def amp_dtype(device: torch.device) -> torch.dtype | None:
-    """Mixed precision for this device: bf16 from compute capability 8.0 (A100, H100, RTX 30xx and later), fp16
-    before it (T4, V100: bf16 is emulated there or missing), trained with a gradient scaler; None (float32) off CUDA."""
-    if device.type != "cuda":
-        return None
-    major, _ = torch.cuda.get_device_capability(device)
-    return torch.bfloat16 if major >= 8 else torch.float16
-
-
-def _autocast(device: torch.device, amp: bool):
-    dtype = amp_dtype(device) if amp else None
-    if dtype is not None:
-        return torch.autocast("cuda", dtype=dtype)
-    return contextlib.nullcontext()
+    """The autocast dtype fit and predict use on `device` (None: float32): on CUDA bf16 from compute capability
+    8.0 (A100, H100, RTX 30xx and later), fp16 before it (T4, V100), trained with a gradient scaler; on a CPU
+    what numerics measured to be fastest here."""
+    return numerics.for_device(device).autocast_dtype
 
 
 def sync(device: torch.device) -> None:
@@ -144,7 +136,8 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
         cfg = TrainConfig(**{**cfg.__dict__, **overrides})
     loss_fn = loss_fn or losses.hard_loss
     device = loader.images.device
-    model.to(device, memory_format=data.MEMORY_FORMAT)  # channels_last: faster convolutions
+    layout = numerics.for_device(device).memory_format  # channels_last where it is faster
+    model.to(device, memory_format=layout)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: let cuDNN pick its fastest kernels
     whiten_bias = None
@@ -182,7 +175,8 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
             for x, y in loader:
                 if step >= total:
                     break
-                with _autocast(device, cfg.amp):
+                x = x.contiguous(memory_format=layout)  # a no-op when the loader yields this layout
+                with numerics.autocast(device, cfg.amp):
                     if teacher is not None:
                         with torch.no_grad():
                             t_logits = teacher(x)  # (B, C)
@@ -239,11 +233,12 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, tta:
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
+    layout = numerics.for_device(device).memory_format
     outs = []
     with _explain_out_of_memory("predicting", batch_size):
         for i in range(0, len(images), batch_size):
-            x = data.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=data.MEMORY_FORMAT)
-            with _autocast(device, True):
+            x = data.normalize(images[i:i + batch_size].to(device)).contiguous(memory_format=layout)
+            with numerics.autocast(device):
                 z = model(x).float()
                 if tta:
                     z = 0.5 * (z + model(x.flip(3)).float())

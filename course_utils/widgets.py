@@ -42,7 +42,18 @@ def _plot_image() -> W.Image:
     return img
 
 
-class TemperatureExplorer(W.VBox):
+class _StaticView:
+    """A widget that also carries its current picture as a PNG: where it cannot be drawn (a static viewer such as
+    the course site or GitHub, which keep no kernel), the page shows the figure at the explorer's default setting
+    instead of a line of text. A live notebook draws the widget, which outranks the picture."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = bytes(self.image.value)
+        return bundle
+
+
+class TemperatureExplorer(_StaticView, W.VBox):
     """Sliders for T and for each class's logit, a preset picker; draws plots.plot_temperature."""
 
     def __init__(self, presets: dict | None = None, classes=temperature.ANIMALS, T: float = 1.0):
@@ -99,7 +110,7 @@ def temperature_explorer(**kwargs) -> TemperatureExplorer:
     return TemperatureExplorer(**kwargs)
 
 
-class TeacherExplorer(W.VBox):
+class TeacherExplorer(_StaticView, W.VBox):
     """A picker over images and a T slider; draws plots.plot_teacher_at_T for the chosen image."""
 
     def __init__(self, images: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, choices,

@@ -9,7 +9,15 @@ import torch
 
 os.environ.setdefault("COURSE_PROFILE", "quick")  # tests never pick the GPU recipe by accident
 
-from course_utils import config, data  # noqa: E402
+from course_utils import config, data, numerics  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def float32_on_the_cpu(monkeypatch):
+    """Unit tests compare numbers with float32 references: they train in fp32 whatever this CPU would choose
+    (tests of the choice itself clear this). Notebooks under nbval run in kernels of their own, unaffected."""
+    monkeypatch.setattr(numerics, "_chosen", {"cpu": numerics.Numerics("float32", "channels_last", why="unit tests")})
+    monkeypatch.setattr(data, "MEMORY_FORMAT", torch.channels_last)
 
 
 def write_folder_copy(root: Path, per_class: dict, seed: int = 0) -> Path:

@@ -1,7 +1,9 @@
-"""A real browser: JupyterLab on localhost, driven by Playwright in headless Chromium.
+"""A real browser: JupyterLab on localhost, and the course site from disk, driven by Playwright in headless Chromium.
 
-It opens a temporary copy of notebook 01, runs every cell, drags the temperature explorer's T slider
-and checks that the explorer's figure and readout changed. Screenshots go to tests/output/.
+In JupyterLab it opens a temporary copy of notebook 01, clicks a glossary link and checks that the glossary opens
+at the term; then it runs every cell, drags the temperature explorer's T slider and checks that the explorer's
+figure and readout changed. The site (tools/site.py) is built and read with every http(s) request refused: search,
+a glossary link, figures, math, no cloud cell, folded solutions, and its PDF. Screenshots go to tests/output/.
 
 Skips (with the reason) when Playwright or Chromium is missing, unless REQUIRE_BROWSER_TEST=1 (CI sets
 it), where a missing browser is a failure. CHROMIUM=/path/to/chromium overrides the browser.
@@ -67,8 +69,9 @@ def _get(url: str, timeout: float = 5.0):
 @contextlib.contextmanager
 def jupyterlab(tmp: Path):
     """A private JupyterLab server on a free port, serving a temporary copy of the course; stopped at the end."""
-    (tmp / "notebooks").mkdir()
+    (tmp / "notebooks" / "reference").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp / "notebooks" / NOTEBOOK)  # the repo's notebook is never touched
+    shutil.copy(ROOT / "notebooks" / "reference" / "glossary.ipynb", tmp / "notebooks" / "reference")
     (tmp / "course_utils").symlink_to(ROOT / "course_utils")  # the notebook imports from its parent folder
     config_dir = tmp / "jupyter-config"  # no user settings leak in; no "news" pop-up
     (config_dir / "labconfig").mkdir(parents=True)
@@ -143,12 +146,47 @@ def _wait_all_cells_ran(page, timeout_s: float):
     raise AssertionError(f"the notebook did not finish running within {timeout_s} s (last state {state})")
 
 
-def test_notebook_01_runs_and_the_T_slider_redraws(tmp_path):
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
     _require_browser()  # a skip with the reason, or a failure under REQUIRE_BROWSER_TEST=1
+    with jupyterlab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+def test_a_glossary_link_in_jupyterlab_opens_the_glossary_at_the_term(lab):
+    # the server's root holds notebooks/ as `make lab` serves the repository: the link is notebooks/reference/...
     from playwright.sync_api import sync_playwright
 
     OUTPUT.mkdir(exist_ok=True)
-    with jupyterlab(tmp_path) as lab, sync_playwright() as pw:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(60_000)
+            page.goto(f"{lab['base']}/lab/tree/notebooks/{NOTEBOOK}?token={lab['token']}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+            link = page.locator(".jp-NotebookPanel .jp-MarkdownOutput a[href*='reference/glossary.ipynb'][href$='#temperature-t']")
+            link.first.click()
+            page.locator(".lm-TabBar-tab.lm-mod-current", has_text="glossary.ipynb").wait_for()
+            term = page.locator(".jp-NotebookPanel:visible h2", has_text="Temperature (T)")
+            term.wait_for()
+            panel = page.locator(".jp-NotebookPanel:visible .jp-WindowedPanel-outer").first
+            page.wait_for_function(
+                """([el, box]) => { const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+                                    return r.top >= b.top - 1 && r.bottom <= b.bottom; }""",
+                arg=[term.element_handle(), panel.element_handle()], timeout=20_000)  # scrolled to the term
+            definition = page.locator(".jp-NotebookPanel:visible p", has_text="The number the logits are divided by")
+            assert definition.first.is_visible()
+            page.screenshot(path=str(OUTPUT / "browser_glossary_link.png"))
+        finally:
+            browser.close()
+
+
+def test_notebook_01_runs_and_the_T_slider_redraws(lab):
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
         url = f"{lab['base']}/lab/tree/notebooks/{NOTEBOOK}?token={lab['token']}"
         context = pw.chromium.launch_persistent_context(
             str(lab["root"] / "chromium-profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
@@ -203,44 +241,74 @@ def test_notebook_01_runs_and_the_T_slider_redraws(tmp_path):
             context.close()
 
 
-def test_the_course_site_opens_its_index_and_a_notebook_page_offline(tmp_path):
-    """`make site`'s pages open from disk with the network cut: the index lists every notebook and its sections,
-    a notebook page shows its figures and leads back to the index."""
+def test_the_course_site_works_offline_searches_links_and_folds(tmp_path):
+    """`make site` and `make pdf`, read from disk with every http(s) request refused: the sidebar lists every
+    notebook; searching "temperature" finds the glossary; a notebook's glossary link opens the term; figures load
+    and math is typeset; no cloud-cell code and no solution is visible before a click; the PDF is printed."""
     _require_browser()
     import re
 
     from playwright.sync_api import sync_playwright
 
     site = tmp_path / "site"
-    built = subprocess.run([sys.executable, str(ROOT / "tools" / "site.py"), "--out", str(site)],
-                           capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
+    built = subprocess.run([sys.executable, str(ROOT / "tools" / "site.py"), "--out", str(site), "--pdf"],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     OUTPUT.mkdir(exist_ok=True)
+    remote = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.route(re.compile(r"^https?://"), lambda route: route.abort())  # offline: no CDN, no badge images
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.route(re.compile(r"^https?://"), lambda route: (remote.append(route.request.url), route.abort()))
             page.goto((site / "index.html").as_uri())
-            entries = page.locator("ol.toc > li")
-            assert entries.count() == len(notebooks)
-            assert "The distillation loop" in entries.nth(3).inner_text()
-            page.screenshot(path=str(OUTPUT / "site_index.png"), full_page=True)
+            chapters = page.locator("nav.bd-docs-nav a.reference.internal")
+            assert chapters.count() == len(notebooks) + 3, chapters.all_inner_texts()  # home, glossary, guide
+            page.screenshot(path=str(OUTPUT / "site_index.png"))
 
-            page.locator("ol.toc a", has_text="03 · Distil the student").first.click()
-            page.wait_for_load_state()
-            assert page.url.endswith("03_distill_the_student.html")
-            assert page.locator("h1").first.inner_text().startswith("03 · Distil the student")
-            figures = page.locator("img[src^='data:image/png']")
+            # search, as a reader does: the search field, a word, Enter
+            page.locator(".search-button-field").first.click()
+            page.locator("#pst-search-dialog input[name='q']").fill("temperature")
+            page.keyboard.press("Enter")
+            page.wait_for_url(re.compile(r"search\.html\?q=temperature"))
+            results = page.locator("#search-results li")
+            results.first.wait_for(timeout=30_000)
+            assert any(t.startswith("Glossary") for t in results.all_inner_texts()), results.all_inner_texts()
+
+            # a glossary link in notebook 01 opens the glossary at the term
+            page.goto((site / "01_soft_labels_and_temperature.html").as_uri())
+            page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 10", timeout=30_000)
+            page.locator("article a[href$='reference/glossary.html#temperature-t']").first.click()
+            page.wait_for_url(re.compile(r"reference/glossary\.html#temperature-t$"))
+            term = page.locator("#temperature-t")
+            assert term.is_visible() and term.locator("h2").inner_text().startswith("Temperature (T)")
+            assert page.evaluate("() => document.getElementById('temperature-t').getBoundingClientRect().top") < 450
+            page.screenshot(path=str(OUTPUT / "site_glossary.png"))
+
+            # notebook 03: figures, no cloud cell, the solutions folded until asked for
+            page.goto((site / "03_distill_the_student.html").as_uri())
+            figures = page.locator(".cell_output img")
             assert figures.count() >= 2  # the gain figure and the class-structure figure
             assert all(figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
                        for i in range(figures.count()))
-            assert "def distill(student, teacher, loader, loss_fn, cfg)" in page.locator("body").inner_text()
-            page.screenshot(path=str(OUTPUT / "site_03.png"))
-
-            page.locator("nav.course-nav a", has_text="contents").click()
-            page.wait_for_load_state()
-            assert page.url.endswith("index.html")
+            text = page.locator("article").inner_text()
+            assert "def distill(" in text and "COURSE_REPO" not in text and "NBVAL" not in text
+            solution = page.get_by_text("# Solution 1").first
+            assert not solution.is_visible()
+            page.get_by_text("Show solution 1").first.click()
+            assert solution.is_visible()
+            sketch = page.locator("details.sd-dropdown", has_text="Solution 3")
+            assert not sketch.locator(".sd-summary-content").first.is_visible()
+            page.screenshot(path=str(OUTPUT / "site_03_solutions.png"))
         finally:
             browser.close()
+    assert not remote, f"the site asked the internet for {remote[:5]}"
+    for path in notebooks:  # every page, as built: no cloud cell, no test marker, each solution inside a fold
+        html = (site / f"{path.stem}.html").read_text()
+        assert "COURSE_REPO" not in html and "NBVAL" not in html, path.name
+        for at in (m.start() for m in re.finditer(r"# Solution|<p><em>Solution", html)):
+            assert html.rfind("<details", 0, at) > html.rfind("</details>", 0, at), f"{path.name}: a solution in the open"
+    pdf = (site / "distillation-lab.pdf").read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pdf.startswith(b"%PDF") and pages > 3 * len(notebooks), pages

@@ -36,6 +36,7 @@ def test_a_student_copy_keeps_the_exercises_and_drops_solutions_and_outputs(stud
         [s for s in sources(original, "code") if s.startswith("# Exercise")]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in copy["cells"] if c["cell_type"] == "code")
     assert "Student copy" in sources(copy)[1]
+    assert (student / "reference" / "glossary.ipynb").exists()  # where the copies' glossary links lead
 
 
 def test_the_tool_refuses_an_untagged_solution(tmp_path):

@@ -323,3 +323,12 @@ def test_explorers_say_what_to_do_where_they_cannot_be_drawn():
         # ipywidgets 8 (JupyterLab 4) puts the text beside the widget view; 7 (Colab's) shows repr() there
         text = ex._repr_mimebundle_()["text/plain"] if hasattr(ex, "_repr_mimebundle_") else repr(ex)
         assert text.startswith("[the ") and "run the notebook" in text
+
+
+def test_explorers_show_their_default_figure_where_no_kernel_draws_them():
+    from course_utils import widgets
+    images, logits, labels = fake_teacher(2)
+    for ex in (widgets.temperature_explorer(), widgets.teacher_explorer(images, logits, labels, [0, 1])):
+        bundle = ex._repr_mimebundle_()
+        assert bundle["image/png"] == bytes(ex.image.value) and bundle["image/png"].startswith(b"\x89PNG")
+        assert "application/vnd.jupyter.widget-view+json" in bundle  # a live notebook still draws the widget

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import config, data, losses, models, train
+from course_utils import config, data, losses, models, numerics, train
 
 
 def toy_data(n=256, seed=0):
@@ -101,7 +101,7 @@ def test_predict_and_evaluate():
 
 
 def test_memory_format_is_a_layout_not_a_change_of_numbers(monkeypatch):
-    """data.MEMORY_FORMAT (channels_last) reaches the loader's batches, fit's model and predict's inputs;
+    """The chosen layout (channels_last here) reaches the loader's batches, fit's model and predict's inputs;
     the same training in the default NCHW layout gives the same numbers up to float rounding."""
     assert data.MEMORY_FORMAT == torch.channels_last
     x, y = toy_data(128)
@@ -109,6 +109,8 @@ def test_memory_format_is_a_layout_not_a_change_of_numbers(monkeypatch):
     assert batch.is_contiguous(memory_format=torch.channels_last)
     runs = {}
     for layout in (torch.channels_last, torch.contiguous_format):
+        name = "channels_last" if layout == torch.channels_last else "contiguous"
+        monkeypatch.setattr(numerics, "_chosen", {"cpu": numerics.Numerics("float32", name)})
         monkeypatch.setattr(data, "MEMORY_FORMAT", layout)
         config.set_seed(0)
         m = models.make_student(whiten_with=x)
@@ -189,5 +191,8 @@ def test_fit_refuses_a_loader_without_a_single_batch_instead_of_looping_forever(
 def test_mixed_precision_follows_the_gpus_capability(monkeypatch, capability, dtype):
     # H100 (9.0) and A100 (8.0) train in bf16; a T4 (7.5) or a V100 (7.0) has no fast bf16: fp16 with a scaler
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(numerics, "_chosen", {})
     assert train.amp_dtype(torch.device("cuda")) == dtype
-    assert train.amp_dtype(torch.device("cpu")) is None and train.amp_dtype(torch.device("mps")) is None
+    assert train.amp_dtype(torch.device("mps")) is None
+    monkeypatch.setenv("COURSE_CPU_NUMERICS", "fp32")
+    assert train.amp_dtype(torch.device("cpu")) is None

@@ -6,8 +6,12 @@ re-run, so the deck shows the outputs stored with the notebooks (quick profile, 
 adding or removing the tag in JupyterLab (property inspector, "Cell Tags"); docs/instructor.md says what to
 say on each slide.
 
+The deck needs no internet: reveal.js and MathJax, from their npm packages at pinned versions (tools/vendor.py),
+are copied beside it (slides/reveal.js/, slides/mathjax/), and nbconvert's reveal template is used through
+tools/templates/offline_reveal, which loads them from there and scales each figure to fit its slide. Copy the
+whole slides/ folder to present from another machine.
+
 Usage: python tools/slides.py [--out slides]     then open slides/presenter.slides.html in a browser
-(reveal.js is loaded from a CDN: the browser showing the deck needs the internet, or use `make site` offline)
 """
 import argparse
 import re
@@ -17,8 +21,14 @@ from pathlib import Path
 import nbformat
 from nbconvert import SlidesExporter
 
+import vendor
+
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "presenter"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+WIDTH, HEIGHT = 960, 700  # reveal.js's slide size, scaled to the screen
+FIT_HEIGHT = 470  # a figure's height at most: the slide less its two title lines
+REMOTE = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["']https?://""", re.I)
 
 
 def heading_above(cells, i) -> str:
@@ -61,13 +71,24 @@ def main(argv=None) -> int:
     if len(nb.cells) < 3:
         print(f"no cell is tagged `{TAG}` in notebooks/: tag the cells of the presenter sequence first")
         return 1
-    exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
+    exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                              template_name="offline_reveal", extra_template_basedirs=[str(TEMPLATES)],
+                              reveal_url_prefix="reveal.js", reveal_width=str(WIDTH), reveal_height=str(HEIGHT),
+                              mathjax_url="mathjax/es5/tex-chtml.js")
+    body, _ = exporter.from_notebook_node(nb, resources={"fit_height": FIT_HEIGHT})
+    remote = REMOTE.findall(body)
+    if remote:
+        print(f"the deck would load files from the internet ({remote[:3]}): tools/templates/offline_reveal "
+              "must load them from beside the deck")
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    vendor.reveal(args.out / "reveal.js")
+    vendor.mathjax(args.out / "mathjax")
     target = args.out / "presenter.slides.html"
     target.write_text(body, encoding="utf-8")
     n = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in nb.cells)
-    print(f"wrote {target} ({n} slides, {target.stat().st_size / 1e6:.1f} MB)")
+    print(f"wrote {target} ({n} slides, {target.stat().st_size / 1e6:.1f} MB), with reveal.js "
+          f"{vendor.REVEAL[1]} and MathJax {vendor.MATHJAX[1]} beside it")
     return 0
 
 

@@ -14,6 +14,7 @@ can still run nbgrader on the student copies (its test cells can call the same c
 """
 import argparse
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -80,6 +81,9 @@ def main(argv=None) -> int:
         nbformat.write(copy, args.out / path.name)
         removed = len(nb.cells) - len(copy.cells) + 1
         print(f"{args.out.name}/{path.name}: {removed} solution cells removed, {len(copy.cells)} cells")
+    glossary = ROOT / "notebooks" / "reference"  # the notebooks' glossary links lead there (tools/glossary.py)
+    if not args.tag and glossary.is_dir():
+        shutil.copytree(glossary, args.out / "reference", dirs_exist_ok=True)
     return 0
 
 

@@ -1,0 +1,60 @@
+"""A notebook's start: the device, the profile, the threads and numerics said in one line, and a guard for
+cells run out of order.
+
+    device, PROFILE = session.start()
+
+Results differ slightly between thread counts and numerics (floating-point sums run in another order), so the
+line names both: a number on the page is exact for this machine, this thread count and these numerics.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from . import config, numerics
+
+_started = None  # perf_counter() at start(): the notebook's run time so far is elapsed()
+
+SETUP_HINT = ("This cell uses a name that an earlier cell defines. Run the set-up cells first (Run > Run All Above), "
+              "then this cell again.")
+
+
+def start(measure_numerics: bool = True) -> tuple[torch.device, str]:
+    """(device, profile) for this notebook, after printing what a result depends on. `measure_numerics`:
+    choose the CPU numerics now (CIFAR-10 notebooks); the language-model notebooks train in float32."""
+    global _started
+    _started = time.perf_counter()
+    device = config.get_device()
+    profile = config.get_profile(device)
+    if measure_numerics:
+        chosen = str(numerics.for_device(device, announce=False))
+    else:
+        chosen = "fp32"
+    print(f"device: {device} ({torch.get_num_threads()} threads), profile: {profile}, numerics: {chosen}")
+    _install_guard()
+    return device, profile
+
+
+def elapsed() -> float:
+    """Seconds since start(), for a notebook's total run time."""
+    if _started is None:
+        raise RuntimeError("session.elapsed() counts from session.start(): run the set-up cells first.")
+    return time.perf_counter() - _started
+
+
+def _install_guard() -> None:
+    """In IPython, a NameError also says to run the set-up cells (a cell run before the cells that define its names)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def hint(shell, etype, value, tb, tb_offset=None):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        print(f"\n{SETUP_HINT}")
+
+    shell.set_custom_exc((NameError,), hint)
