@@ -28,6 +28,11 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
+    if "decision" in d:  # notebook 07's feasibility (bench/onpolicy.py)
+        c = d["decision"]["candidates"]
+        return (f"lr {d.get('lr_chosen', d['study']['lr']):g}; primary {d['decision']['primary']}; on-policy - "
+                "off-policy: " + "; ".join(f"{m} {s['mean']:+.4f} [{s['lo']:+.4f}, {s['hi']:+.4f}] (n={s['n']})"
+                                           for m, s in c.items()))
     if "primary" in d:  # notebook 03, validation-chosen design
         accs = ", ".join(f"{arm} {pct(np.mean(a))}" for arm, a in d["accuracy"].items())
         return f"blended - hard {gain(d['gain_over_hard']['blended'])}; {accs}; {d['total_seconds']:.0f} s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..stats import excludes_zero
 
@@ -70,25 +71,29 @@ def plot_students(per_student: dict, metrics=tuple(METRICS), title: str = ""):
     return fig
 
 
-def plot_paired(summaries: dict, primary: str, ylabel: str, title: str = ""):
+def plot_paired(summaries: dict, primary: str, ylabel: str, title: str = "", scale: float = 1.0):
     """Each student minus the off-policy one, seed by seed: the mean (bar), its 95% t-interval (whisker) and the
-    seeds (dots); the declared primary comparison outlined. summaries: {student: stats.paired_summary}."""
+    seeds (dots), times `scale` (100: shares as percentage points); the declared primary comparison outlined. A bar
+    whose interval includes zero is hatched. summaries: {student: stats.paired_summary}."""
     names = list(summaries)
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 3.4, 3.6))
     for i, name in enumerate(names):
         s = summaries[name]
         real = excludes_zero(s)
         colour = COLOURS.get(name, "grey")
-        ax.bar(i, s["mean"], 0.6, color=colour if real else "none", edgecolor=colour, alpha=0.8,
+        mean, lo, hi = (scale * s[k] for k in ("mean", "lo", "hi"))
+        ax.bar(i, mean, 0.6, color=colour if real else "none", edgecolor=colour, alpha=0.8,
                hatch=None if real else "//", lw=2.5 if name == primary else 1.0)
-        if not np.isnan(s["lo"]):
-            ax.errorbar(i, s["mean"], yerr=[[s["mean"] - s["lo"]], [s["hi"] - s["mean"]]], color="black", capsize=6)
-        ax.plot([i + 0.2] * len(s["diffs"]), s["diffs"], "k.", alpha=0.6)
+        if not np.isnan(lo):
+            ax.errorbar(i, mean, yerr=[[mean - lo], [hi - mean]], color="black", capsize=6)
+        ax.plot([i + 0.2] * len(s["diffs"]), scale * np.asarray(s["diffs"]), "k.", alpha=0.6)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(names)), [_label(n) + (" (primary)" if n == primary else "") for n in names])
     ax.set(xlabel="student (each minus the off-policy student of its seed)", ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(handles=[Line2D([], [], color="black", marker="_", markersize=10, label="95% t-interval"),
+    ax.legend(handles=[Patch(facecolor="grey", alpha=0.8, label="interval excludes 0"),
+                       Patch(facecolor="none", edgecolor="grey", hatch="//", label="interval includes 0"),
+                       Line2D([], [], color="black", marker="_", markersize=10, label="95% t-interval"),
                        Line2D([], [], color="black", marker=".", ls="", alpha=0.6, label="one seed")],
               fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
