@@ -58,6 +58,9 @@ def headline(d: dict) -> str:
         gains = d.get("gain_over_hard", {}).get("test_acc") or d.get("kd_gain_over_hard", {})
         out += [f"{k} {gain(g)}" for k, g in gains.items()]
         return "; ".join(out)
+    if "weights_sha256" in runs[0]:  # determinism.py: which runs repeat which
+        return "; ".join(f"{r['numerics']} {r['threads']}t {r['isa']}: loss {r['epoch_loss'][-1]:.4f} test "
+                         f"{pct(r['test_acc'][-1])} {r['weights_sha256'][:8]}" for r in runs)
     if "speedup_train" in runs[0]:
         return "; ".join(f"{r['model']} batch {r['batch']}: train x{r['speedup_train']:.2f}, "
                          f"inference x{r['speedup_infer']:.2f}" for r in runs)

@@ -1,7 +1,9 @@
-"""Save and load models (the conv nets and the tiny GPTs) with their provenance; load the teachers shipped with the course."""
+"""Save and load models (the conv nets and the tiny GPTs) with their provenance; load the teachers shipped with the
+course."""
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import pickle
 from dataclasses import asdict
 from pathlib import Path
@@ -44,6 +46,26 @@ def _fix(path: Path) -> str:
             "checkpoints.load_pretrained_teacher(), the one shipped with the course.")
 
 
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(64)
+    except OSError as err:
+        raise CheckpointError(f"{path} cannot be read ({type(err).__name__}: {err.strerror or err}). " + _fix(path)) from err
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file that is not a zip archive seems to be, from its first bytes."""
+    if not head:
+        return ", empty"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<")):
+        return ", a web page: a browser's 'save as' or a download of the page around the file, not the file itself"
+    if head.startswith(b"version https://git-lfs"):
+        return ", a Git LFS pointer: fetch the file with `git lfs pull`"
+    return ""
+
+
 def save(model: models.Net, path: Path | str, half: bool = False, **provenance) -> Path:
     """Write weights, architecture and provenance (accuracy, data copy, profile, ...) to `path`, whole or not
     at all (files.write_atomic). half=True stores float weights in fp16 (half the size; accuracy unchanged
@@ -55,14 +77,21 @@ def save(model: models.Net, path: Path | str, half: bool = False, **provenance) 
     return files.write_atomic(path, lambda tmp: torch.save({"state_dict": state, "meta": meta}, tmp))
 
 
-def _read(path: Path) -> dict:
-    """The checkpoint's {"state_dict", "meta"}, read with weights_only=True; clear errors when it cannot be."""
+def _read(path: Path) -> tuple[dict, dict]:
+    """(the checkpoint's blob, its state dict), read with weights_only=True; clear errors when it cannot be."""
     if not path.exists():
         if path.resolve() in (PRETRAINED_TEACHER.resolve(), PRETRAINED_LM_TEACHER.resolve()):
             raise FileNotFoundError(f"The teacher shipped with the course is missing ({path}): the clone is partial. "
                                     + _fix(path))
         raise FileNotFoundError(f"No checkpoint at {path}. Train and save one first (notebook 02 saves the teacher), "
                                 "or use load_pretrained_teacher() for the one shipped with the course.")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file. " + _fix(path))
+    head = _head(path)
+    if not head.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive; anything else is not a checkpoint
+        raise CheckpointError(f"{path} is truncated, corrupt or not a PyTorch file ({path.stat().st_size:,d} bytes"
+                              f"{_looks_like(head)}; an interrupted download or copy?): a checkpoint is a zip archive "
+                              "written by torch.save. " + _fix(path))
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)  # weights only: no code runs on load
     except pickle.UnpicklingError as err:
@@ -76,7 +105,35 @@ def _read(path: Path) -> dict:
         raise CheckpointError(f"{path} is not a course checkpoint (expected keys 'state_dict' and 'meta' with an "
                               f"'arch', got {sorted(blob) if isinstance(blob, dict) else type(blob).__name__}). "
                               + _fix(path))
-    return blob
+    state = blob["state_dict"]
+    odd = sorted(str(k) for k, v in state.items() if not isinstance(v, torch.Tensor)) if isinstance(state, dict) else None
+    if odd is None or odd:
+        raise CheckpointError(f"{path} is not a course checkpoint: its state_dict should map names to tensors, but "
+                              f"{'it is a ' + type(state).__name__ if odd is None else f'{odd[:3]} hold other values'}. "
+                              + _fix(path))
+    return blob, state
+
+
+def _weights(model, state: dict, path: Path, family: str):
+    """`model` (a fresh models.Net or lm.TinyGPT) with the checkpoint's weights, stored in fp16 or fp32; clear
+    errors for weights of another kind, NaN or inf weights, and weights that do not fit."""
+    try:
+        expected = model.state_dict()
+        kinds = sorted(k for k, v in state.items() if k in expected
+                       and expected[k].is_floating_point() != v.is_floating_point())
+        if kinds:
+            raise CheckpointError(f"{path} holds {state[kinds[0]].dtype} values for {kinds[0]} (and {len(kinds) - 1} "
+                                  f"more) where the model keeps {expected[kinds[0]].dtype}: weights quantised or saved "
+                                  "by another tool, which loading would silently convert. " + _fix(path))
+        bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:
+            raise CheckpointError(f"{path} holds NaN or inf weights ({bad[0]}, {len(bad)} tensors in all): it was saved "
+                                  "from a run that diverged, and would predict one class for everything. Train again "
+                                  "with a lower learning rate. " + _fix(path))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (TypeError, KeyError, RuntimeError) as err:  # weights that do not fit the architecture
+        raise _foreign(err, path, family) from err
+    return model
 
 
 def _foreign(err: Exception, path: Path, family: str) -> CheckpointError:
@@ -92,12 +149,12 @@ def _foreign(err: Exception, path: Path, family: str) -> CheckpointError:
 def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
     """(model in eval mode on `device`, provenance dict) from a file written by save()."""
     path = Path(path)
-    blob = _read(path)
+    blob, state = _read(path)
     try:
         model = from_arch(blob["meta"]["arch"])
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
-    except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture, or weights that do not fit it
+    except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture
         raise _foreign(err, path, "models.Net") from err
+    model = _weights(model, state, path, "models.Net")
     model.to(device or config.get_device()).eval()
     return model, blob["meta"]
 
@@ -106,12 +163,12 @@ def load_lm(path: Path | str = PRETRAINED_LM_TEACHER, device=None) -> tuple[lm.T
     """(tiny GPT in eval mode on `device`, provenance dict) from a file written by save(); by default notebook 07's
     shipped teacher."""
     path = Path(path)
-    blob = _read(path)
+    blob, state = _read(path)
     try:
         model = lm.TinyGPT(lm.GPTConfig(**blob["meta"]["arch"]))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
-    except (TypeError, KeyError, RuntimeError) as err:
+    except (TypeError, KeyError, RuntimeError, ValueError) as err:  # not a tiny GPT's config
         raise _foreign(err, path, "lm.TinyGPT") from err
+    model = _weights(model, state, path, "lm.TinyGPT")
     model.to(device or config.get_device()).eval()
     return model, blob["meta"]
 
@@ -127,8 +184,10 @@ def load_teacher(device=None, verbose: bool = True) -> tuple[models.Net, dict]:
     model, meta = load(path, device)
     if verbose:
         acc = meta.get("test_acc")
+        if acc is not None:  # a number, as save() stores it; anything else is shown as it is
+            acc = f"{acc:.2%}" if isinstance(acc, numbers.Real) and not isinstance(acc, bool) else repr(acc)
         where = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
-        print(f"teacher from {where}: {acc:.2%} test accuracy on {meta.get('data', '?')} "
+        print(f"teacher from {where}: {acc} test accuracy on {meta.get('data', '?')} "
               f"(trained in the {meta.get('profile', '?')} profile on {meta.get('device', '?')})"
               if acc is not None else f"teacher from {where}")
     return model, meta

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,18 @@ import torchvision
 PROFILES = ("quick", "full", "demo")
 
 ROOT = Path(__file__).resolve().parent.parent  # the course's top folder
-DATA_DIR = Path(os.path.expandvars(os.environ.get("COURSE_DATA_DIR", ROOT / "data"))).expanduser()  # CIFAR-10: may be a read-only copy shared by a room
-WORK_DIR = Path(os.path.expandvars(os.environ.get("COURSE_WORK_DIR", ROOT / "data"))).expanduser()  # what the course writes: caches, checkpoints, results
+
+
+def env_folder(variable: str, default: Path) -> Path:
+    """The folder an environment variable names (`~` and $VARIABLES expanded), else `default`. Set but empty counts
+    as unset: `export COURSE_WORK_DIR=$WORK` with WORK unset gives an empty one, which would otherwise be `.`, the
+    kernel's folder (notebooks/), and fill it with caches."""
+    value = os.environ.get(variable, "").strip()
+    return Path(os.path.expandvars(value)).expanduser() if value else Path(default)
+
+
+DATA_DIR = env_folder("COURSE_DATA_DIR", ROOT / "data")  # CIFAR-10: may be a read-only copy shared by a room
+WORK_DIR = env_folder("COURSE_WORK_DIR", ROOT / "data")  # what the course writes: caches, checkpoints, results
 PRETRAINED_DIR = ROOT / "data" / "pretrained"  # shipped artefacts (tracked in git)
 CHECKPOINT_DIR = WORK_DIR / "checkpoints"  # what the notebooks train and save
 
@@ -55,16 +66,31 @@ def _checked_device(name: str, what: str) -> torch.device:
 
 def get_profile(device: torch.device | None = None) -> str:
     """'full' with CUDA, else 'quick'; the environment variable COURSE_PROFILE overrides."""
-    name = os.environ.get("COURSE_PROFILE", "").strip().lower()
+    name = os.environ.get("COURSE_PROFILE", "").strip().casefold()
     if name:
         if name not in PROFILES:
             raise ValueError(
                 f"COURSE_PROFILE must be one of {PROFILES}, got {name!r}. "
                 "Unset it to choose automatically (full with a CUDA GPU, quick otherwise)."
             )
+        if name == "full":
+            _warn_full_without_cuda(torch.device(device or get_device()))
         return name
     device = device or get_device()
     return "full" if torch.device(device).type == "cuda" else "quick"
+
+
+class SlowProfileWarning(UserWarning):
+    """The full profile chosen on a machine without a CUDA GPU: hours of work where the quick profile takes minutes."""
+
+
+def _warn_full_without_cuda(device: torch.device) -> None:
+    if device.type != "cuda":
+        warnings.warn(f"COURSE_PROFILE=full runs the GPU recipe (every training image, the full number of epochs, dozens "
+                      f"of students), but this run is on {device}, without a CUDA GPU: expect "
+                      "hours per notebook. To run the quick profile (minutes on a CPU), unset COURSE_PROFILE (or set "
+                      "COURSE_PROFILE=quick) and restart the kernel; keep full only if you mean to wait.",
+                      SlowProfileWarning, stacklevel=3)
 
 
 def study_profile(profile: str) -> str:

@@ -2,7 +2,9 @@
 read them (text answers included), and turn them into the targets and loss a student trains on."""
 from __future__ import annotations
 
+import numbers
 import re
+import warnings
 
 import torch
 
@@ -11,6 +13,8 @@ from .server import EXPOSURES, BudgetExceeded, TeacherAPI, TopK
 
 def collect(api: TeacherAPI, images: torch.Tensor, chunk: int = 10_000):
     """Query `images` in chunks and join the answers; refused whole (BudgetExceeded) if the budget is short."""
+    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+        raise ValueError(f"chunk must be a whole number of images >= 1 (images per request), got {chunk!r}.")
     if isinstance(images, torch.Tensor) and len(images) > api.remaining:
         raise BudgetExceeded(f"collecting {len(images):,d} answers needs {len(images):,d} queries but only "
                              f"{api.remaining:,d} remain; nothing was queried.")
@@ -30,6 +34,11 @@ def join(parts: list):
 
 def take(answers, index):
     """The answers at `index` (a slice, e.g. slice(0, 1000) for the first 1,000, or an index tensor)."""
+    if not isinstance(index, slice):
+        index = torch.as_tensor(index) if not isinstance(index, torch.Tensor) else index
+        if index.dtype.is_floating_point or index.dtype == torch.bool or index.ndim != 1:
+            raise ValueError(f"index must be a slice (e.g. slice(0, 1000)) or a 1-D tensor of whole positions, got "
+                             f"{index.dtype} of shape {tuple(index.shape)}.")
     if isinstance(answers, TopK):
         return TopK(answers.classes[index], answers.probs[index])
     if isinstance(answers, list):
@@ -69,6 +78,8 @@ def to_targets(answers, exposure: str, num_classes: int = 10, T: float = 1.0) ->
     "top_k": the k shown probabilities where they belong; the hidden mass 1 - sum(shown) spread
     evenly over the C - k hidden classes (all we know is that each is below the k-th; even spreading
     is the maximum-entropy guess under that constraint when the mass is small), then softened like probs.
+    An answer with no probability left at all (every class rounded to 0 by an API's `decimals=0`) becomes the
+    uniform distribution, with a warning that counts them.
     """
     if exposure not in EXPOSURES:
         raise ValueError(f"unknown exposure {exposure!r}: choose one of {EXPOSURES}.")
@@ -76,17 +87,29 @@ def to_targets(answers, exposure: str, num_classes: int = 10, T: float = 1.0) ->
     if exposure == "label":
         if not isinstance(answers, torch.Tensor) or answers.ndim != 1:
             raise ValueError("'label' answers are a 1-D tensor of class indices, as api.query returns them.")
+        if answers.dtype.is_floating_point or answers.dtype == torch.bool:
+            raise ValueError(f"'label' answers are whole class indices (int64, as api.query returns them), got "
+                             f"{answers.dtype}: rounding them would invent labels.")
+        if len(answers) and (answers.min() < 0 or answers.max() >= num_classes):
+            raise ValueError(f"'label' answers must lie in [0, {num_classes - 1}] for num_classes={num_classes}, got "
+                             f"values from {answers.min().item()} to {answers.max().item()}.")
         return answers.long().clone()
     if exposure == "text":
         if not isinstance(answers, list):
             raise ValueError("'text' answers are a list of sentences, as api.query returns them.")
         return parse_text(answers)
     if exposure == "logits":
+        if not isinstance(answers, torch.Tensor) or answers.ndim != 2:
+            raise ValueError("'logits' answers are a tensor shaped (N, C), as api.query returns them.")
         return losses.softmax_with_temperature(answers.float(), T)
     if exposure == "top_k":
         if not isinstance(answers, TopK):
             raise ValueError("'top_k' answers are a TopK(classes, probs) pair, as api.query returns them.")
         N, k = answers.classes.shape
+        if len(answers.classes) and (answers.classes.min() < 0 or answers.classes.max() >= num_classes):
+            raise ValueError(f"the top-k answers name classes from {answers.classes.min().item()} to "
+                             f"{answers.classes.max().item()}, but num_classes={num_classes}: pass the API's number of "
+                             "classes (len(api.classes)).")
         shown = answers.probs.float().clamp_min(0)  # (N, k)
         hidden = (1 - shown.sum(1, keepdim=True)).clamp_min(0) / max(num_classes - k, 1)  # (N, 1) per hidden class
         p = hidden.expand(N, num_classes).clone()  # (N, C)
@@ -95,7 +118,16 @@ def to_targets(answers, exposure: str, num_classes: int = 10, T: float = 1.0) ->
         if not isinstance(answers, torch.Tensor) or answers.ndim != 2:
             raise ValueError("'probs' answers are a tensor shaped (N, C), as api.query returns them.")
         p = answers.float().clamp_min(0)
-    p = p / p.sum(1, keepdim=True).clamp_min(1e-12)  # rounding can make the sum differ from 1
+    if not torch.isfinite(p).all():
+        raise ValueError(f"the {exposure!r} answers hold {int((~torch.isfinite(p)).sum())} non-finite probabilities "
+                         "(NaN or inf): an API answers finite numbers; check what produced these.")
+    empty = p.sum(1) == 0  # every probability rounded to 0 (an API with decimals=0): the answer says only "< 0.5"
+    if empty.any():
+        warnings.warn(f"{int(empty.sum()):,d} of {len(p):,d} answers hold no probability at all (every class rounded "
+                      "to 0): they become the uniform distribution, the least-informed guess, so those images still "
+                      "count but teach the student nothing of the teacher.", stacklevel=2)
+        p[empty] = 1.0
+    p = p / p.sum(1, keepdim=True)  # rounding can make the sum differ from 1
     if T != 1.0:
         p = p ** (1.0 / T)
         p = p / p.sum(1, keepdim=True)

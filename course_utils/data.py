@@ -7,6 +7,8 @@ set. Decoded tensors are cached in `<work dir>/cache/`, keyed by the source file
 from __future__ import annotations
 
 import hashlib
+import numbers
+import os
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +18,7 @@ import torch
 from torchvision.datasets import CIFAR10 as TorchvisionCIFAR10
 
 from . import config
-from .files import WriteError, write_atomic
+from .files import WriteError, sweep_stale, write_atomic
 
 with warnings.catch_warnings():  # torchvision >= 0.29 announces a move of its decoders to torchcodec
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -61,6 +63,8 @@ class CIFAR10:
     def set_aside(self, split: str, per_class: int, seed: int = 0) -> tuple[CIFAR10, torch.Tensor, torch.Tensor]:
         """(this data without `per_class` images of every class of `split`, those images, their labels):
         a validation set. From "test", neither a teacher nor a student has trained on it."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test' (the set to take images from), got {split!r}.")
         images, labels = getattr(self, f"{split}_images"), getattr(self, f"{split}_labels")
         idx = balanced_indices(labels, per_class, seed).to(labels.device)
         keep = torch.ones(len(labels), dtype=torch.bool, device=idx.device)
@@ -77,6 +81,8 @@ def balanced_indices(labels: torch.Tensor, per_class: int, seed: int = 0) -> tor
     """Indices of `per_class` examples of every class, drawn at random (seeded), in sorted order."""
     labels = labels.cpu()
     counts = torch.bincount(labels)
+    if isinstance(per_class, bool) or not isinstance(per_class, numbers.Integral):
+        raise ValueError(f"per_class must be a whole number of images per class, got {per_class!r}.")
     if per_class < 1 or per_class > int(counts.min()):
         raise ValueError(f"per_class must be between 1 and {int(counts.min())} (the rarest class's count), "
                          f"got {per_class}.")
@@ -111,13 +117,13 @@ def _folder_files(root: Path, per_class: dict) -> dict[str, list[tuple[Path, int
         found = sorted(d.name for d in (root / split).iterdir() if d.is_dir()) if (root / split).is_dir() else []
         if tuple(found) != CLASSES:
             raise DataError(f"{root / split} should hold exactly the 10 class folders {list(CLASSES)}, found "
-                            f"{found}. Expected {root}/{{train,test}}/<class>/*.jpg: re-extract the copy or delete it.")
+                            f"{found}. Expected {root}/{{train,test}}/<class>/*.jpg: re-extract the folder or delete it.")
         out[split] = []
         for label, name in enumerate(CLASSES):
             imgs = sorted(p for p in (root / split / name).iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
             if len(imgs) != expected:
-                raise DataError(f"{root / split / name} holds {len(imgs)} images, a complete copy has {expected}: "
-                                "the copy is partial. Re-extract it (or delete it to use the canonical set).")
+                raise DataError(f"{root / split / name} holds {len(imgs)} images, a complete version has {expected}: "
+                                "the folder is partial. Re-extract it (or delete it to use the canonical set).")
             out[split] += [(p, label) for p in imgs]
     return out
 
@@ -126,14 +132,16 @@ def _decode(path: Path) -> torch.Tensor:
     try:
         img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)  # (3, H, W) uint8
     except RuntimeError as err:  # torchvision's error for a broken file
-        raise DataError(f"Could not decode {path} ({err}). The copy is corrupt: re-extract it.") from err
+        raise DataError(f"Could not decode {path} ({err}). The folder is corrupt: re-extract it.") from err
     if img.shape != (3, 32, 32):
         raise DataError(f"{path} is {tuple(img.shape[1:])} pixels, CIFAR-10 images are 32x32.")
     return img
 
 
 def _cached(cache_file: Path, files: list[Path], root: Path, build) -> dict:
-    """Tensors from the cache when it was built from these very files, else built and cached."""
+    """Tensors from the cache when it was built from these very files, else built and cached. The cache is
+    optional: a cache that cannot be read is rebuilt, one that cannot be written costs the decoding next time."""
+    sweep_stale(cache_file.parent)  # temporary files of kernels killed while writing a cache (hundreds of MB each)
     h = hashlib.sha1()
     for f in files:
         st = f.stat()
@@ -158,7 +166,17 @@ def _missing(root: Path, err: Exception | None = None) -> DataError:
         f"CIFAR-10 was not found under {root} and could not be downloaded{f' ({type(err).__name__}: {err})' if err else ''}."
         f" Two ways to get it:\n  1. the canonical set: on a machine with internet, run the notebook again "
         f"(torchvision downloads\n     it to {root / CANONICAL_DIR}), or copy such a folder here;\n  2. an image-folder "
-        f"copy: {root / FOLDER_DIR}/{{train,test}}/<class>/*.jpg, e.g.\n     `tar -xzf cifar10-jpeg.tar.gz -C {root}`.")
+        f"version: {root / FOLDER_DIR}/{{train,test}}/<class>/*.jpg, e.g.\n     `tar -xzf cifar10-jpeg.tar.gz -C {root}`.")
+
+
+def _no_folder(root: Path) -> DataError:
+    if root == config.DATA_DIR and os.environ.get("COURSE_DATA_DIR", "").strip():
+        named, other = f"COURSE_DATA_DIR={str(root)!r}", f"or unset COURSE_DATA_DIR to use {config.ROOT / 'data'}"
+    else:
+        named, other = f"the data folder {str(root)!r}", "or pass a folder that exists"
+    return DataError(f"{named} does not exist, so the course does not create it or download CIFAR-10 into it. Check "
+                     f"the path (a typo?); if it is right, create the folder and put the data there (the README's "
+                     f"section 'The data'), {other}.")
 
 
 def load_cifar10(device=None, root: Path | str | None = None, source: str = "auto",
@@ -171,6 +189,8 @@ def load_cifar10(device=None, root: Path | str | None = None, source: str = "aut
         raise ValueError(f"source must be 'auto', 'canonical' or 'folder', got {source!r}.")
     cache = (Path(root) if root is not None else config.WORK_DIR) / "cache"
     root = Path(root) if root is not None else config.DATA_DIR
+    if not root.is_dir():  # a typo: never created, nor downloaded into (torchvision would create it)
+        raise _no_folder(root)
     canonical, folder = root / CANONICAL_DIR, root / FOLDER_DIR
     if source == "canonical" or (source == "auto" and (canonical.is_dir() or not folder.is_dir())):
         if not canonical.is_dir():
@@ -197,7 +217,7 @@ def load_cifar10(device=None, root: Path | str | None = None, source: str = "aut
 
         every = [p for files in split_files.values() for p, _ in files]
         tensors = _cached(cache / f"cifar10-folder-{FOLDER_DIR}.pt", every, root, build)
-        name = f"image-folder copy {FOLDER_DIR}"
+        name = f"image-folder version {FOLDER_DIR}"
     return CIFAR10(tensors["train_images"], tensors["train_labels"], tensors["test_images"],
                    tensors["test_labels"], source=name).to(device or config.get_device())
 
@@ -243,6 +263,13 @@ class Loader:
             raise ValueError(f"expected uint8 images shaped (N, 3, H, W), got {images.dtype} {tuple(images.shape)}.")
         if len(targets) != len(images):
             raise ValueError(f"got {len(images)} images but {len(targets)} targets; they must match one to one.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}.")
+        largest = min(images.shape[2:]) - 1  # the reflection of a shift stays inside the image up to this
+        if isinstance(pad, bool) or not isinstance(pad, numbers.Integral) or not 0 <= pad <= largest:
+            raise ValueError(f"pad (the largest translation, in pixels) must be a whole number between 0 and {largest} "
+                             f"for {tuple(images.shape[2:])} images, got {pad!r}.")
+        batch_size, pad = int(batch_size), int(pad)
         self.images, self.targets = images, targets.to(images.device)
         self.batch_size, self.shuffle, self.augment, self.seed, self.pad = batch_size, shuffle, augment, seed, pad
         self.drop_last = shuffle if drop_last is None else drop_last  # training drops the ragged batch

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -34,25 +35,40 @@ def fast_checks():
 
 # ----------------------------------------------------------------------------- input checks
 
+def _number(value, name: str):
+    """float(value) for one real number: int, float, a numpy scalar or a one-element tensor (bool refused)."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be one number, got a tensor of shape {tuple(value.shape)}.")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
 def check_T(T) -> float:
-    if isinstance(T, torch.Tensor):
-        T = T.item()
-    if not isinstance(T, (int, float)) or not math.isfinite(T) or T <= 0:
+    t = _number(T, "temperature T")
+    if t is None or not math.isfinite(t) or t <= 0:
         raise ValueError(f"temperature T must be a finite number > 0, got {T!r}. "
                          "T = 1 is the ordinary softmax; distillation typically uses T between 1 and 20.")
-    return float(T)
+    return t
 
 
 def _check_alpha(alpha) -> float:
-    if not isinstance(alpha, (int, float)) or not (0.0 <= alpha <= 1.0):
+    a = _number(alpha, "alpha")
+    if a is None or not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha must be a number in [0, 1] (the weight of the hard-label term), got {alpha!r}.")
-    return float(alpha)
+    return a
 
 
 def _check_logits(logits: torch.Tensor, name: str) -> None:
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
         got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise ValueError(f"{name} must be a tensor shaped (batch, classes), got {got}.")
+    if len(logits) == 0:
+        raise ValueError(f"{name} hold an empty batch (0 rows): a loss is a mean over the batch, and the mean of "
+                         "nothing is NaN. Pass at least one example (a language model: at least one position whose "
+                         "target is not padding).")
     if _check_values and not torch.isfinite(logits).all():
         bad = (~torch.isfinite(logits)).sum().item()
         raise ValueError(f"{name} contain {bad} non-finite values (NaN or inf); check the model's output "
@@ -87,8 +103,15 @@ def _up(x: torch.Tensor) -> torch.Tensor:
 
 
 def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
-    """softmax(logits / T) over the last dimension; stable for huge logits and tiny T."""
+    """softmax(logits / T) over the last dimension; stable for huge logits and tiny T. A logit of -inf (a masked
+    class) gets probability 0; NaN or +inf are refused."""
     T = check_T(T)
+    if not isinstance(logits, torch.Tensor):
+        raise ValueError(f"logits must be a tensor (classes on the last dimension), got {type(logits).__name__}: "
+                         "convert with torch.tensor(...).")
+    if _check_values and (torch.isnan(logits).any() or torch.isposinf(logits).any()):
+        raise ValueError("logits contain NaN or +inf, so every probability of their row would be NaN; check where "
+                         "they come from (a diverged run, a division by zero).")
     z = logits / T
     z = z - z.amax(dim=-1, keepdim=True)  # the largest becomes 0: exp never overflows
     e = torch.exp(z)
@@ -129,9 +152,13 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
 def soft_target_loss(student_logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
     """Cross-entropy against given probability targets (B, C), e.g. a black-box API's answers."""
     _check_logits(student_logits, "student_logits")
-    if target_probs.shape != student_logits.shape:
-        raise ValueError(f"target_probs must match the logits' shape {tuple(student_logits.shape)}, "
-                         f"got {tuple(target_probs.shape)}.")
+    if not isinstance(target_probs, torch.Tensor) or target_probs.shape != student_logits.shape:
+        got = tuple(target_probs.shape) if isinstance(target_probs, torch.Tensor) else type(target_probs).__name__
+        raise ValueError(f"target_probs must be a tensor of the logits' shape {tuple(student_logits.shape)}, got {got}.")
+    if _check_values and not (torch.isfinite(target_probs).all() and (target_probs >= 0).all()):
+        raise ValueError(f"target_probs must be probabilities (finite, >= 0), got values from "
+                         f"{target_probs.min().item():g} to {target_probs.max().item():g}: a negative target makes a "
+                         "negative cross-entropy. Build them with copier.to_targets or a softmax.")
     return -(target_probs.to(_up(student_logits).dtype) * F.log_softmax(_up(student_logits), dim=-1)).sum(-1).mean()
 
 
@@ -139,7 +166,7 @@ def label_smoothing_loss(student_logits: torch.Tensor, labels: torch.Tensor, smo
     """Cross-entropy with labels smoothed towards uniform: the 'is KD just smoothing?' baseline."""
     _check_logits(student_logits, "student_logits")
     _check_labels(labels, student_logits)
-    if not 0.0 <= smoothing < 1.0:
+    if _number(smoothing, "smoothing") is None or not 0.0 <= float(smoothing) < 1.0:
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}.")
     return F.cross_entropy(_up(student_logits), labels, label_smoothing=smoothing)
 

@@ -99,7 +99,11 @@ def load(name: str, device=None):
     took = "" if stored.get("seconds") is None else f", computed in {stored['seconds']:.0f} s"
     print(f"[demo] replayed, not measured now: {name}, from the quick run on {stored['device']} "
           f"({stored['date']}, torch {stored['torch']}{took})")
-    return decode(stored["value"], device or "cpu")
+    try:
+        return decode(stored["value"], device or "cpu")
+    except (TypeError, KeyError, AttributeError, ImportError, RuntimeError) as err:  # recorded by another version
+        raise ValueError(f"the replay file {path} was recorded by another version of the course: its value no longer "
+                         f"fits the code ({type(err).__name__}: {str(err)[:200]}). {RECORD_FIX}") from err
 
 
 def read(path: Path) -> dict:

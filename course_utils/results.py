@@ -3,7 +3,7 @@ benchmark results (GPU figures, choices made on validation) by code, never by co
 from __future__ import annotations
 
 import json
-import os
+import warnings
 from pathlib import Path
 
 from . import config, files, numerics
@@ -15,7 +15,7 @@ def save(name: str, results: dict) -> Path:
     """Write a notebook's measured figures to $COURSE_RESULTS_DIR/<name>.json (bench/run_notebooks.py sets
     it), else <COURSE_WORK_DIR>/results/<name>.json (default data/results), with the profile, device and versions. Values: numbers, strings,
     lists, dicts."""
-    folder = Path(os.environ.get("COURSE_RESULTS_DIR", config.WORK_DIR / "results"))
+    folder = config.env_folder("COURSE_RESULTS_DIR", config.WORK_DIR / "results")
     path = folder / f"{name}.json"
     machine = {"profile": config.get_profile(), **config.describe()}
     chosen = numerics.chosen(machine["device"])
@@ -28,10 +28,33 @@ def save(name: str, results: dict) -> Path:
     return files.write_atomic(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1, default=float)))
 
 
+class ResultsError(ValueError):
+    """A committed results file is truncated, hand-edited or of another layout; the message names it and the fix."""
+
+
+def read_json(path: Path | str, needs: tuple = ()) -> dict:
+    """A committed JSON record, with the keys in `needs`; a damaged or older file gets a ResultsError that names it
+    and how to restore it."""
+    path = Path(path)
+    where = path.relative_to(config.ROOT) if path.is_relative_to(config.ROOT) else path
+    fix = f"Restore the committed file with `git checkout -- {where}`, or run again the bench script that writes it."
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ResultsError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}): a truncated "
+                           f"or hand-edited file. {fix}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path} cannot be read ({type(err).__name__}: {err}). {fix}") from err
+    missing = [k for k in needs if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise ResultsError(f"{path} lacks {missing}: it was written by another version of the course. {fix}")
+    return record
+
+
 def bench(relative: str) -> dict | None:
     """A committed benchmark result, e.g. bench("h100/03_distill.json"); None when it is not there."""
     path = BENCH_DIR / relative
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path) if path.exists() else None
 
 
 def run_times() -> dict:
@@ -44,9 +67,14 @@ def run_times() -> dict:
     times: dict = {}
     for profile, path in sources:
         if path.exists():
-            for run in json.loads(path.read_text())["runs"]:
-                if run["ok"]:
-                    times.setdefault(run["notebook"], {})[profile] = run["seconds"]
+            try:
+                runs = read_json(path, needs=("runs",))["runs"]
+                measured = [(run["notebook"], run["seconds"]) for run in runs if run["ok"]]
+            except (ResultsError, KeyError, TypeError) as err:  # the table is a courtesy: say so, go on without it
+                warnings.warn(f"the {profile} run times are left out: {err}", stacklevel=2)
+                continue
+            for notebook, seconds in measured:
+                times.setdefault(notebook, {})[profile] = seconds
     return times
 
 

@@ -12,6 +12,7 @@ The copier's side (answers -> training targets) is course_utils.copier.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import torch
@@ -38,6 +39,16 @@ class TopK(NamedTuple):
 
     classes: torch.Tensor  # (N, k) int64
     probs: torch.Tensor  # (N, k) float32
+
+
+def _whole(x) -> bool:
+    """A whole number: int or a numpy integer, not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _real(x) -> bool:
+    """A real number: int, float or a numpy scalar, not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _article(name: str) -> str:
@@ -68,19 +79,29 @@ class TeacherAPI:
             raise ValueError(f"unknown exposure {exposure!r}: choose one of {EXPOSURES} "
                              "(from most to least revealing).")
         C = len(classes)
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        if not _whole(budget) or budget < 0:
             raise ValueError(f"budget must be a whole number of queries >= 0 (one query = one image), got {budget!r}.")
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= C:
+        if not _whole(k) or not 1 <= k <= C:
             raise ValueError(f"k must be a whole number between 1 and {C} (the number of classes), got {k!r}. "
                              "k = 1 shows only the top class with its probability; k = C shows everything.")
-        if not isinstance(price_per_1k, (int, float)) or not math.isfinite(price_per_1k) or price_per_1k < 0:
+        if not _real(price_per_1k) or not math.isfinite(price_per_1k) or price_per_1k < 0:
             raise ValueError(f"price_per_1k must be a finite number >= 0, got {price_per_1k!r}.")
-        if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0):
+        if decimals is not None and (not _whole(decimals) or decimals < 0):
             raise ValueError(f"decimals must be None (no rounding) or a whole number >= 0, got {decimals!r}.")
-        if not isinstance(perturb, (int, float)) or not 0.0 <= perturb <= 1.0:
+        if not _real(perturb) or not 0.0 <= perturb <= 1.0:
             raise ValueError(f"perturb must be a share between 0 and 1 (0.05 = 5% of answers wrong), got {perturb!r}.")
+        if not _whole(secret):
+            raise ValueError(f"secret must be a whole number (it seeds which answers a defence changes), got {secret!r}.")
+        if not _whole(batch_size) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1 (images the model sees at once), got {batch_size!r}.")
+        weights = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None
+        if weights is None:
+            raise ValueError(f"model must be a trained torch.nn.Module with weights (its device is read from them), "
+                             f"got {type(model).__name__}{' without parameters' if isinstance(model, nn.Module) else ''}.")
+        budget, k, secret, batch_size = int(budget), int(k), int(secret), int(batch_size)
+        decimals = None if decimals is None else int(decimals)
         self._model = model.eval()  # private: the "closed" part (see the class docstring)
-        self._device = next(model.parameters()).device
+        self._device = weights.device
         self._exposure, self._k, self._budget = exposure, k, budget
         self._price, self._decimals, self._perturb = float(price_per_1k), decimals, float(perturb)
         self._classes, self._batch_size, self._secret, self._used = tuple(classes), batch_size, secret, 0

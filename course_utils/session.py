@@ -32,7 +32,7 @@ def start(measure_numerics: bool = True) -> tuple[torch.device, str]:
     else:
         chosen = "fp32"
     print(f"device: {device} ({torch.get_num_threads()} threads), profile: {profile}, numerics: {chosen}")
-    _install_guard()
+    install_guard()
     return device, profile
 
 
@@ -43,8 +43,10 @@ def elapsed() -> float:
     return time.perf_counter() - _started
 
 
-def _install_guard() -> None:
-    """In IPython, a NameError also says to run the set-up cells (a cell run before the cells that define its names)."""
+def install_guard() -> None:
+    """In IPython, a NameError also says to run the set-up cells (a cell run before the cells that define its names).
+    start() installs it, and so does importing course_utils.checks: an exercise cell that imports its checker says
+    what to run first even after a kernel restart."""
     try:
         from IPython import get_ipython
     except ImportError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from typing import Iterable
 
 
@@ -21,12 +22,17 @@ def _as_dict(record) -> dict:
     raise TypeError(f"show.table takes dicts or dataclass records, got a {type(record).__name__}: {record!r}.")
 
 
+def _real(value) -> bool:
+    """A number: int, float or a numpy scalar (np.float32, np.int64, ...), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _cell(value, spec: str) -> str:
     if value is None:
         return "-"
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) for v in value):
+    if isinstance(value, (list, tuple)) and value and all(_real(v) for v in value):
         value = sum(value) / len(value)
-    if isinstance(value, float) and math.isnan(value):
+    if _real(value) and math.isnan(value):
         return "-"
     return format(value, spec) if spec else str(value)
 
@@ -54,8 +60,8 @@ def format_table(records: Iterable, columns: dict | None = None) -> str:
 
 def _is_number(value) -> bool:
     if isinstance(value, (list, tuple)):
-        return bool(value) and all(isinstance(v, (int, float)) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) or value is None
+        return bool(value) and all(_real(v) for v in value)
+    return _real(value) or value is None
 
 
 def table(records: Iterable, columns: dict | None = None) -> None:

@@ -139,3 +139,18 @@ def class_similarity(probs: torch.Tensor, labels: torch.Tensor, num_classes: int
     probs, labels = probs.cpu().double(), labels.cpu()
     return torch.stack([probs[labels == c].mean(0) for c in range(num_classes)])
 
+
+
+def fit_logits(teacher_logits, T: float, steps: int = 100, lr: float = 0.5, scale_T2: bool = True,
+               seed: int = 0) -> float:
+    """Train free student logits, from a random start (seed), to match the teacher at temperature T by plain
+    gradient descent on the soft loss (T^2 KL, or the KL alone with scale_T2=False); the KL(p || q) reached."""
+    t = as_logits(teacher_logits)[None]  # (1, N)
+    s = torch.randn(t.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).requires_grad_(True)
+    for _ in range(steps):
+        loss = soft_loss(s, t, T) if scale_T2 else soft_loss(s, t, T) / T ** 2  # T^2 KL, or the KL alone
+        grad, = torch.autograd.grad(loss, s)
+        with torch.no_grad():
+            s -= lr * grad
+    with torch.no_grad():
+        return (soft_loss(s, t, T) / T ** 2).item()

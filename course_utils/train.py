@@ -9,6 +9,8 @@ fastest of fp32 and bf16 autocast, default layout or channels_last, measured onc
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -134,6 +136,8 @@ def fit(model: nn.Module, loader: data.Loader, loss_fn=None, cfg: TrainConfig | 
     cfg = cfg or TrainConfig()
     if overrides:
         cfg = TrainConfig(**{**cfg.__dict__, **overrides})
+    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, numbers.Real) or not 0 < cfg.epochs < math.inf:
+        raise ValueError(f"epochs must be a number > 0 (passes over the loader; fractions allowed), got {cfg.epochs!r}.")
     loss_fn = loss_fn or losses.hard_loss
     device = loader.images.device
     layout = numerics.for_device(device).memory_format  # channels_last where it is faster
@@ -250,5 +254,8 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, tta:
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, tta: bool = False,
              batch_size: int = 1000) -> float:
     """Top-1 accuracy in [0, 1] on uint8 images; tta=True uses flip test-time augmentation."""
+    if len(labels) != len(images) or len(images) == 0:
+        raise ValueError(f"evaluate needs one label per image and at least one image, got {len(images)} images and "
+                         f"{len(labels)} labels.")
     logits = predict(model, images, batch_size=batch_size, tta=tta)
     return (logits.argmax(-1) == labels.to(logits.device)).float().mean().item()

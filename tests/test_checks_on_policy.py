@@ -52,30 +52,31 @@ def test_the_fits_behind_it():
         onpolicy_study.fit_bump("sideways", 0)
 
 
-@pytest.mark.parametrize("checker, right", [(checks.scoring_api, "c"), (checks.where_no_truth, "b"),
-                                            (checks.mode_seeking, "b")])
-def test_the_quizs_multiple_choice(capsys, checker, right):
-    verdict(capsys, checker(right), True)
-    wrong = next(c for c in "abcd" if c != right)
-    verdict(capsys, checker(wrong), False)
-    verdict(capsys, checker(None), False, "replace None")
-    verdict(capsys, checker(float("nan")), False, "choose one of")
-    verdict(capsys, checker("e"), False, "choose one of")
-
-
 def fake_results():
     return [onpolicy_study.StudentResult(name, seed, 0.05, 0.05, rate, 0.3, 0.5, 1000, 0, 1.0)
             for seed, rate in enumerate((0.30, 0.34)) for name in ("off_policy", "on_policy")]
+
+
+def test_the_quiz(capsys):
+    results = fake_results()
+    assert checks.quiz_07({1: "c", 2: "b", 3: "b", 4: 0.32}, results) is True
+    assert capsys.readouterr().out.count("Correct!") == 4
+    assert checks.quiz_07({1: "a", 2: None, 3: "b", 4: float("nan")}, results) is False
+    out = capsys.readouterr().out
+    assert "1 of 4 right" in out and "Question 2: Not yet: replace None" in out and "not a finite number" in out
+    verdict(capsys, checks.quiz_07("c b b", results), False, "as a dict")
+    verdict(capsys, checks.quiz_07({5: "a"}, results), False, "not one of them")
 
 
 def test_the_quizs_derail_rate(capsys):
     results = fake_results()
     verdict(capsys, checks.derail_rate(0.32, results), True, "32.0%")
     verdict(capsys, checks.derail_rate(0.3204, results), True)
+    verdict(capsys, checks.derail_rate(torch.tensor(0.32), results), True)
     verdict(capsys, checks.derail_rate(0.40, results), False, "derail_rate column")
     verdict(capsys, checks.derail_rate(32, results), False, "not a percentage")
-    for bad, says in ((None, "replace None"), (float("nan"), "finite"), (math.inf, "finite"), ("0.32", "as a number"),
-                      (True, "as a number"), (torch.tensor([0.3, 0.3]), "one number")):
+    for bad, says in ((None, "one number"), (float("nan"), "not a finite number"), (math.inf, "not a finite number"),
+                      ("about a third", "does not read as a number"), (True, "yes/no"),
+                      (torch.tensor([0.3, 0.3]), "reduce it to one")):
         verdict(capsys, checks.derail_rate(bad, results), False, says)
     verdict(capsys, checks.derail_rate(0.32, results[:0]), False, "pass the table's results")
-    verdict(capsys, checks.derail_rate(torch.tensor(0.32), results), True)

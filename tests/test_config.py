@@ -10,10 +10,14 @@ def test_profile_follows_device(monkeypatch):
     assert config.get_profile(torch.device("cuda")) == "full"
 
 
-@pytest.mark.parametrize("value,expected", [("quick", "quick"), ("FULL", "full"), (" full ", "full")])
+@pytest.mark.parametrize("value,expected", [("quick", "quick"), ("FULL", "full"), (" full ", "full"), ("Demo\t", "demo")])
 def test_profile_override(monkeypatch, value, expected):
     monkeypatch.setenv("COURSE_PROFILE", value)
-    assert config.get_profile(torch.device("cpu")) == expected
+    if expected == "full":  # on this CPU: a warning before hours of work
+        with pytest.warns(config.SlowProfileWarning):
+            assert config.get_profile(torch.device("cpu")) == expected
+    else:
+        assert config.get_profile(torch.device("cpu")) == expected
 
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):

@@ -44,7 +44,7 @@ def test_decoded_tensors_are_cached_and_the_cache_notices_changes(tiny_root, mon
 
 def test_partial_copy_is_an_error(tiny_root):
     (tiny_root / data.FOLDER_DIR / "train" / "dog" / "0003.png").unlink()
-    with pytest.raises(data.DataError, match=r"dog holds 5 images, a complete copy has 6: the copy is partial"):
+    with pytest.raises(data.DataError, match=r"dog holds 5 images, a complete version has 6: the folder is partial"):
         load_tiny(tiny_root)
 
 
@@ -57,7 +57,7 @@ def test_missing_class_folder_is_an_error(tiny_root):
 
 def test_corrupt_image_is_an_error(tiny_root):
     (tiny_root / data.FOLDER_DIR / "train" / "ship" / "0001.png").write_bytes(b"not an image")
-    with pytest.raises(data.DataError, match=r"Could not decode .*0001.png .* The copy is corrupt"):
+    with pytest.raises(data.DataError, match=r"Could not decode .*0001.png .* The folder is corrupt"):
         load_tiny(tiny_root)
 
 

@@ -42,7 +42,7 @@ def test_a_read_only_shared_data_folder_is_read_and_never_written(tmp_path):
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout.strip().splitlines()[-1]) == {
-            "source": "image-folder copy cifar10-jpeg", "n_train": 60, "data_dir": str(shared)}
+            "source": "image-folder version cifar10-jpeg", "n_train": 60, "data_dir": str(shared)}
     assert snapshot(shared) == before  # not one byte written to the shared copy
     assert (work / "cache" / "cifar10-folder-cifar10-jpeg.pt").exists()
     assert json.loads((work / "results" / "03_distill.json").read_text())["work_dir"] == str(work)

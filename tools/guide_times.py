@@ -3,8 +3,10 @@
 Run times: bench/results/cpu/notebook_timings_quick.json and notebook_timings_demo.json (bench/run_notebooks.py,
 quick and demo profiles, 2-core CPU) and,
 once a GPU check has run, bench/results/<gpu>/notebook_timings_full.json. Reading times are an estimate computed
-from the notebook itself: its markdown at 150 words a minute, plus a minute per figure or widget, plus five
-minutes per exercise.
+from the notebook itself: its markdown at 150 words a minute, its code at 12 lines a minute, a minute per figure or
+widget, five minutes per exercise (the quiz counts as one). The code rate is calibrated on a reviewer's end-to-end
+reading of the course (2026-12-06): a careful learner needed about 60 minutes for notebook 04 (2,835 words, 323
+code lines) and 45-60 for 04b (2,540 words, 305 lines), which prose, figures and exercises alone put at 35 and 25.
 
 Usage: python tools/guide_times.py [--check]    (--check: exit 1 if the guide's table is out of date)
 """
@@ -21,7 +23,7 @@ GUIDE = ROOT / "docs" / "instructor.md"
 CPU = ROOT / "bench" / "results" / "cpu" / "notebook_timings_quick.json"
 DEMO = ROOT / "bench" / "results" / "cpu" / "notebook_timings_demo.json"
 START, END = "<!-- timings:start (tools/guide_times.py) -->", "<!-- timings:end -->"
-WORDS_PER_MINUTE, MINUTES_PER_FIGURE, MINUTES_PER_EXERCISE = 150, 1, 5
+WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_FIGURE, MINUTES_PER_EXERCISE = 150, 12, 1, 5
 
 
 def machine(path: Path) -> str:
@@ -39,16 +41,21 @@ def gpu_device() -> str:
     return ""
 
 
-def reading_minutes(path: Path) -> tuple[int, int, int, int]:
-    """(words, figures and widgets, exercises, estimated minutes) of one notebook."""
-    cells = json.loads(path.read_text())["cells"]
-    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown"
-                and "solution" not in c["metadata"].get("tags", []))
+def reading_minutes(path: Path) -> tuple[int, int, int, int, int]:
+    """(words, code lines, figures and widgets, exercises, estimated minutes) of one notebook, solutions and the
+    cloud set-up cell left out."""
+    cells = [c for c in json.loads(path.read_text())["cells"]
+             if not {"solution", "cloud-setup"} & set(c["metadata"].get("tags", []))]
+    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+    code = sum(len([line for line in "".join(c["source"]).splitlines() if line.strip()])
+               for c in cells if c["cell_type"] == "code")
     figures = sum(any("image/png" in o.get("data", {}) or "widget" in str(o.get("data", {}).get("text/plain", ""))
                       for o in c.get("outputs", [])) for c in cells)
-    exercises = sum("".join(c["source"]).startswith("# Exercise") for c in cells if c["cell_type"] == "code")
-    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_FIGURE * figures + MINUTES_PER_EXERCISE * exercises
-    return words, figures, exercises, round(minutes / 5) * 5
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    exercises = sum(src.lstrip().startswith("# Exercise") or "my_answers = {" in src for src in sources)
+    minutes = (words / WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE + MINUTES_PER_FIGURE * figures
+               + MINUTES_PER_EXERCISE * exercises)
+    return words, code, figures, exercises, round(minutes / 5) * 5
 
 
 def fmt(seconds) -> str:
@@ -57,13 +64,13 @@ def fmt(seconds) -> str:
 
 def table() -> str:
     times, device_gpu = results.run_times(), gpu_device()
-    rows = ["| notebook | run, quick (2-core CPU) | run, demo (2-core CPU) | run, full (GPU) | words, boxes included | figures | "
-            "exercises | reading and exercises (estimate) |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["| notebook | run, quick (2-core CPU) | run, demo (2-core CPU) | run, full (GPU) | words, boxes included | code lines | "
+            "figures | exercises and quiz | reading and exercises (estimate) |", "|---|---|---|---|---|---|---|---|---|"]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        words, figures, exercises, minutes = reading_minutes(path)
+        words, code, figures, exercises, minutes = reading_minutes(path)
         t = times.get(path.name, {})
         rows.append(f"| {path.stem} | {fmt(t.get('quick'))} | {fmt(t.get('demo'))} | {fmt(t.get('full'))} | {words:,} | "
-                    f"{figures} | {exercises} | about {minutes} min |")
+                    f"{code} | {figures} | {exercises} | about {minutes} min |")
     source = (f"Run times: `{CPU.relative_to(ROOT)}` ({machine(CPU)}) and `{DEMO.relative_to(ROOT)}` "
               f"({machine(DEMO)})")
     source += f"; GPU: {device_gpu}." if device_gpu else "; the full profile has not yet run end to end on a GPU for these versions."

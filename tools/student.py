@@ -23,7 +23,7 @@ from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "solution"
-SOLUTION = re.compile(r"^(## Solutions\b|# Solution \d|\*Solution \d)")
+SOLUTION = re.compile(r"^(## Solutions\b|# Solution \d|# Quiz answers\b|\*Solution \d)")
 BANNER = ("> **Student copy.** The solutions are removed; fill in the exercises and run their checkers. "
           "The full notebook, with solutions, is in the course's `notebooks/` folder.")
 

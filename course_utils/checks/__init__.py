@@ -2,16 +2,27 @@
 
 A checker prints its verdict (so a learner sees it under the cell) and returns True or False (so a notebook
 test can assert the reference solution passes). One submodule per part of the course, all reachable as
-`checks.<name>`.
+`checks.<name>`; each is `common.guarded`: whatever answer it is given, the learner reads one line, never a
+traceback. Importing this package installs session's NameError hint, so an exercise cell that imports its checker
+says "run the set-up cells first" when run after a kernel restart.
 """
+from .. import session
+from . import common
 from .blackbox import buy_exposure, same_mistake_rate, topk_to_probs
 from .detection import kappa_from_counts, probe_budget, strongest_evidence
 from .distillation import calibration, most_confused_pair, soft_term_by_hand, structure_or_softness
 from .language_model import quirk_evidence, token_kl_by_hand
-from .on_policy import derail_rate, kl_direction, mode_seeking, reverse_kl_by_hand, scoring_api, where_no_truth
-from .temperature import half_temperature, soft_gradient, temperature_softmax
+from .on_policy import derail_rate, kl_direction, quiz_07, reverse_kl_by_hand
+from .teacher import confidence_at_T, quiz_00, quiz_02
+from .temperature import half_temperature, quiz_01, soft_gradient, temperature_softmax, without_t_squared
 
 __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", "most_confused_pair",
            "soft_term_by_hand", "structure_or_softness", "half_temperature", "soft_gradient", "temperature_softmax",
+           "without_t_squared", "quiz_01", "confidence_at_T", "quiz_00", "quiz_02",
            "quirk_evidence", "token_kl_by_hand", "kappa_from_counts", "probe_budget", "strongest_evidence",
-           "derail_rate", "kl_direction", "mode_seeking", "reverse_kl_by_hand", "scoring_api", "where_no_truth"]
+           "derail_rate", "kl_direction", "quiz_07", "reverse_kl_by_hand"]
+
+for _name in __all__:  # a checker never answers with a traceback (common.guarded)
+    globals()[_name] = common.guarded(globals()[_name])
+del _name
+session.install_guard()

@@ -1,27 +1,10 @@
 """Checkers of notebook 07: the reverse KL by hand, the KL direction predicted then run, and the end-of-notebook quiz."""
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .. import lm, onpolicy_study
-from .common import call, close, multiple_choice, percentage, report
-
-
-def number(value, what: str):
-    """(value as a float, None), or (None, why not): None, a string, a bool, NaN or infinity is not an answer."""
-    if value is None:
-        return None, f"replace None with {what} (a number)."
-    if isinstance(value, (str, bool)) or not hasattr(value, "__float__"):
-        return None, f"give {what} as a number, not {type(value).__name__} {value!r}."
-    try:
-        x = float(value)
-    except (TypeError, ValueError, RuntimeError):  # e.g. a tensor of several numbers
-        return None, f"give {what} as one number, not {type(value).__name__} {value!r}."
-    if not math.isfinite(x):
-        return None, f"{x} is not a number one can measure: give {what} as a finite number."
-    return x, None
+from .common import call, close, number, percentage, quiz, report
 
 
 def reverse_kl_by_hand(fn) -> bool:
@@ -74,53 +57,42 @@ def kl_direction(prediction, seeds=(0, 1, 2)) -> bool:
                           "and nothing for a peak it leaves out.")
 
 
-def scoring_api(choice) -> bool:
-    """Quiz 07.1: what must a teacher's API give for on-policy distillation? (a) text; (b) the k most likely words at
-    each word it wrote itself; (c) the log-probabilities of text the caller supplies; (d) nothing: the student's own
-    text is enough."""
-    why = {"a": "text is a sample of the teacher's own answers: the off-policy, sequence-level kind of notebook 06.",
-           "b": "those are the teacher's probabilities on its own words; on-policy needs them on the student's words.",
-           "d": "the student's text says what the student would write; the teacher must say what it would write there."}
-    return multiple_choice(choice, "c", "the student writes, and the teacher scores every word the student wrote: "
-                           "an API must take the student's text and return the teacher's distribution at each word.",
-                           why)
-
-
-def where_no_truth(choice) -> bool:
-    """Quiz 07.2: where has the world no truth to score a student against? (a) on the student's own text; (b) after
-    the first word the world would never write; (c) where the truth is spread over several words; (d) nowhere."""
-    why = {"a": "up to its first impossible word the student's own text is text the world could write: the grammar "
-                "gives the truth there.",
-           "c": "a spread distribution is still a known distribution: KL to it is defined.",
-           "d": "once a text has a word the world never writes, no continuation of it is the world's."}
-    return multiple_choice(choice, "b", "after a slip the prefix is not the world's, so the world has no next-word "
-                           "distribution: only the teacher still has an opinion there.", why)
-
-
-def mode_seeking(choice) -> bool:
-    """Quiz 07.3: which divergence makes a student that cannot match its teacher concentrate on one of the teacher's
-    modes? (a) forward KL(teacher || student); (b) reverse KL(student || teacher); (c) both; (d) neither."""
-    why = {"a": "the forward KL weighs by the teacher: a word the teacher likes that the student misses costs a lot, "
-                "so the student spreads to cover every mode.",
-           "c": "they differ in whose probabilities weigh the log-ratio; section 3's bump and exercise 2 show it.",
-           "d": "with a student that can match the teacher both reach it; with a limited one they part ways."}
-    return multiple_choice(choice, "b", "the reverse KL weighs by the student: mass where the teacher is unlikely "
-                           "costs much, a mode left out costs nothing (MiniLLM's argument).", why)
-
-
 def derail_rate(value, results: list, student: str = "off_policy") -> bool:
     """Quiz 07.4: the seed mean of a student's derail rate in this run's table (a share between 0 and 1)."""
-    x, error = number(value, f"the {student.replace('_', '-')} student's derail rate (a share between 0 and 1)")
-    if error:
-        return report(False, error)
+    what = f"the {student.replace('_', '-')} student's derail rate"
     want = [r.derail_rate for r in results if r.student == student]
     if not want:
         return report(False, f"the results passed hold no {student!r} student: pass the table's results.")
-    mean = sum(want) / len(want)
-    if percentage(x, "the derail rate"):
+    if percentage(value, what):
         return False
+    x, mean = number(value, what), sum(want) / len(want)
     if abs(x - mean) <= 0.005:
         return report(True, f"{mean:.3f}: the {student.replace('_', '-')} student's own dialogues leave the world "
                             f"{mean:.1%} of the time, averaged over {len(want)} seeds.")
-    return report(False, f"got {x:g}; read the derail_rate column of the {student} rows (the mean over seeds, to 3 "
-                          "decimals).")
+    return report(False, f"got {x:g}; read the derail_rate column of the {student.replace('_', '-')} row (the mean "
+                          "over seeds, to 3 decimals).")
+
+
+def quiz_07(answers, results: list) -> bool:
+    """Notebook 07's quiz: {question number: letter, or for question 4 a number}; `results` is the run's table."""
+    return quiz(answers, {
+        1: ("c", "the student writes, and the teacher scores every word the student wrote: an API must take the "
+                 "student's text and return the teacher's distribution at each word.",
+            {"a": "text is a sample of the teacher's own answers: the off-policy, sequence-level kind of notebook 06.",
+             "b": "those are the teacher's probabilities on its own words; on-policy needs them on the student's.",
+             "d": "the student's text says what the student would write; the teacher must say what it would write "
+                  "there."}),
+        2: ("b", "after a slip the prefix is not the world's, so the world has no next-word distribution: only the "
+                 "teacher still has an opinion there.",
+            {"a": "up to its first impossible word the student's own text is text the world could write: the "
+                  "grammar gives the truth there.",
+             "c": "a spread distribution is still a known distribution: KL to it is defined.",
+             "d": "once a text has a word the world never writes, no continuation of it is the world's."}),
+        3: ("b", "the reverse KL weighs by the student: mass where the teacher is unlikely costs much, a mode left out "
+                 "costs nothing (MiniLLM's argument).",
+            {"a": "the forward KL weighs by the teacher: a word the teacher likes that the student misses costs a lot, "
+                  "so the student spreads to cover every mode.",
+             "c": "they differ in whose probabilities weigh the log-ratio; the bump of section 4 and exercise 2 show it.",
+             "d": "with a student that can match the teacher both reach it; with a limited one they part ways."}),
+        4: lambda value: derail_rate(value, results),
+    })

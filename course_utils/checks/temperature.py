@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from .. import losses
-from .common import call, close, report
+from .. import losses, temperature
+from .common import call, close, number, quiz, report, shown
 
 
 def temperature_softmax(fn) -> bool:
@@ -58,24 +58,27 @@ def half_temperature(ratio, entropy_goes) -> bool:
         return report(False, "fill in my_ratio (a number) and my_entropy ('up' or 'down').")
     r1 = 0.08 / 0.001  # 80 at T = 1
     want = r1 ** 2  # exp((z_w - z_c) / 0.5) = (exp(z_w - z_c))^2
-    r = float(ratio)
-    if abs(r - want) > 0.01 * want:
-        if abs(r - r1 / 2) < 0.5:
+    r = number(ratio, "my_ratio")
+    if r is None:
+        return False
+    if not close(r, want, 0.01):  # accept if close (within 1%): a NaN is never close
+        if close(r, r1 / 2, 0.01):
             return report(False, "halving T does not halve the ratio. p(wolf) / p(cat) = exp((z_wolf - z_cat) / T): "
                                   "T = 0.5 doubles the exponent, and doubling an exponent squares the ratio.")
-        if abs(r - 2 * r1) < 0.5:
+        if close(r, 2 * r1, 0.01):
             return report(False, "the ratio is exp((z_wolf - z_cat) / T): T = 0.5 doubles the exponent, which "
                                   "squares the ratio rather than doubling it.")
-        if abs(r - r1) < 0.5:
+        if close(r, r1, 0.01):
             return report(False, "the ratio does change with T: it is exp((z_wolf - z_cat) / T), and "
                                   "z_wolf - z_cat = log 80 at T = 1.")
         if r < 1:
             return report(False, "temperature never changes the order of the classes: wolf stays more probable than cat.")
         return report(False, f"{r:g} is not it. At T = 1, p(wolf) / p(cat) = exp(z_wolf - z_cat) = 80. "
                               "What is exp(2 (z_wolf - z_cat))?")
-    if entropy_goes not in ("up", "down"):
-        return report(False, f"answer 'up' or 'down' for the entropy, got {entropy_goes!r}.")
-    if entropy_goes != "down":
+    entropy = entropy_goes.strip().lower() if isinstance(entropy_goes, str) else entropy_goes
+    if entropy not in ("up", "down"):
+        return report(False, f"answer 'up' or 'down' for the entropy, got {shown(entropy_goes)}.")
+    if entropy != "down":
         return report(False, "the ratio is right, but the entropy goes down: a temperature below 1 sharpens the "
                               "distribution towards the argmax (T -> 0 is one-hot, entropy 0).")
     return report(True, f"p(wolf) / p(cat) = 80^2 = {want:.0f} at T = 0.5, and the distribution is sharper: "
@@ -120,3 +123,49 @@ def soft_gradient(fn) -> bool:
                               f"{[round(v, 4) for v in got[0].tolist()]}. With q = softmax(s / T) and "
                               "p = softmax(t / T), the gradient is T (q - p) / B.")
     return report(True, "T (q - p) / B, exactly what autograd gets from losses.soft_loss.")
+
+
+def without_t_squared(prediction, kl_with, kl_without) -> bool:
+    """Exercise 01.4: which reaches the lower KL at T = 8 ('with' or 'without' the T^2), and the two KLs measured
+    (means over seeds 0, 1, 2 of temperature.fit_logits on the dog photo's logits)."""
+    if prediction not in ("with", "without"):
+        return report(False, f"write your prediction first: 'with' or 'without' (the T^2), got {shown(prediction)}.")
+    got_with, got_without = number(kl_with, "kl_with"), number(kl_without, "kl_without")
+    if got_with is None or got_without is None:
+        return False
+    z = temperature.logits_from_probs(temperature.DOG_PHOTO_PROBS)
+    runs = {flag: sum(temperature.fit_logits(z, 8.0, scale_T2=flag, seed=s) for s in range(3)) / 3 for flag in (True, False)}
+    if not close(got_with, runs[True], 1e-3):
+        return report(False, f"with the T^2, the mean KL over seeds 0-2 should be {runs[True]:.3g}, you passed "
+                             f"{got_with:.3g}: average temperature.fit_logits(z, 8.0, seed=s) for s in 0, 1, 2.")
+    if not close(got_without, runs[False], 1e-3):
+        return report(False, f"without the T^2, the mean KL over seeds 0-2 should be {runs[False]:.3g}, you passed "
+                             f"{got_without:.3g}: the same call with scale_T2=False.")
+    verdict = (f"measured: {runs[True]:.1e} with the T^2 against {runs[False]:.2f} without. At T = 8 the KL's "
+               f"gradient is 64 times smaller, so the same learning rate and steps barely move the student: dropping "
+               f"T^2 quietly switches the soft term off.")
+    if prediction == "with":
+        return report(True, verdict)
+    return report(False, f"your prediction was 'without'; {verdict}")
+
+
+def quiz_01(answers) -> bool:
+    """Notebook 01's quiz: {question number: letter} for its four questions."""
+    return quiz(answers, {
+        1: ("b", "T divides every logit gap by the same number: ratios become (p_i / p_j)^(1/T), so the order stays "
+                 "and the small probabilities rise.",
+            {"a": "no T > 0 changes the order: a larger logit stays larger after dividing by T.",
+             "c": "the top class loses probability as T rises: the distribution flattens towards uniform."}),
+        2: ("b", "the KL's gradient is (q - p) / T, which falls like 1 / T^2; T^2 KL keeps the soft term's weight "
+                 "steady, so alpha means the same at every T.",
+            {"a": "a larger loss is not the point: its gradient is, and without T^2 it vanishes as T grows.",
+             "c": "a KL is never negative, with or without a factor."}),
+        3: ("c", "for large T, T^2 KL approaches (1/2N) times the summed squared gap between mean-subtracted logits: "
+                 "logit matching.",
+            {"a": "the KL alone goes to 0; T^2 times it does not (section 5's ratio goes to 1).",
+             "b": "the hard label plays no part in the soft term."}),
+        4: ("b", "the small probabilities of the wrong classes say which classes the teacher finds alike: what a "
+                 "hard label throws away.",
+            {"a": "the weights stay with the teacher: the student sees only its answers.",
+             "c": "the student never needs the teacher's data; it needs its answers on some inputs."}),
+    })
