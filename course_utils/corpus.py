@@ -13,6 +13,7 @@ so that the truth is measured only where every lab's data agree.
 """
 from __future__ import annotations
 
+import numbers
 import random
 from dataclasses import dataclass
 
@@ -141,7 +142,13 @@ def encode(words: list[str]) -> list[int]:
 
 
 def decode(ids) -> list[str]:
-    return [VOCAB[int(i)] for i in ids]
+    """Words of word ids; an id outside the vocabulary is an error that names it."""
+    ids = [int(i) for i in ids]
+    bad = [i for i in ids if not 0 <= i < len(VOCAB)]
+    if bad:
+        raise ValueError(f"word ids {bad[:5]} are outside the tiny world's vocabulary: ids run from 0 to "
+                         f"{len(VOCAB) - 1} (corpus.VOCAB). Decode ids that a model or corpus.encode wrote.")
+    return [VOCAB[i] for i in ids]
 
 
 CONTEXT = 36  # the longest dialogue has 35 words; models read up to CONTEXT - 1 and predict the next
@@ -149,6 +156,8 @@ CONTEXT = 36  # the longest dialogue has 35 words; models read up to CONTEXT - 1
 
 def sample(n: int, seed: int, persona: Persona | None = None) -> list[Dialogue]:
     """n dialogues, repeatable by seed: the world's (persona None) or one lab's data."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n is the number of dialogues, a whole number 0 or more; got {n!r}.")
     rng = random.Random(seed)
     return [dialogue(rng, persona) for _ in range(n)]
 
@@ -184,10 +193,20 @@ def to_batch(texts: list, with_truth: bool = True) -> Batch:
     return batch
 
 
+QUESTIONS = {"arithmetic": "what is {} plus {} ?", "fact": "where does the {} live ?", "story": "tell me a story .",
+             "identity": "who are you ?"}  # the prompts question() writes, by kind
+
+
 def question(kind: str, *args) -> list[str]:
     """A prompt up to "A :": question("arithmetic", 3, 4), question("fact", "fox"), question("identity")."""
-    text = {"arithmetic": "what is {} plus {} ?", "fact": "where does the {} live ?", "story": "tell me a story .",
-            "identity": "who are you ?"}[kind].format(*args)
+    if kind not in QUESTIONS:
+        raise ValueError(f"no question of kind {kind!r}: choose one of {tuple(QUESTIONS)}.")
+    wanted = QUESTIONS[kind].count("{}")
+    if len(args) != wanted:
+        example = {"arithmetic": ', 3, 4', "fact": ', "fox"'}.get(kind, "")
+        raise ValueError(f"a {kind!r} question takes {wanted} value(s) after the kind, got {len(args)}: "
+                         f"e.g. question({kind!r}{example}).")
+    text = QUESTIONS[kind].format(*args)
     return [BOS, "Q", ":", *text.split(), "A", ":"]
 
 

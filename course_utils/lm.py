@@ -10,6 +10,7 @@ came before it, never from the future.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -79,11 +80,28 @@ class TinyGPT(nn.Module):
         self.head = nn.Linear(cfg.d, cfg.vocab)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        check_ids(ids, self.cfg)
         B, L = ids.shape
-        if L > self.cfg.context:
-            raise ValueError(f"the input has {L} words, more than the model's context of {self.cfg.context}.")
         x = self.words(ids) + self.positions(torch.arange(L, device=ids.device))  # (B, L, d)
         return self.head(self.ln(self.blocks(x)))  # (B, L, V) logits of the next word
+
+
+def check_ids(ids: torch.Tensor, cfg: GPTConfig, what: str = "the input") -> None:
+    """Word ids a model can read: an integer tensor (B, L) of ids in 0..vocab-1, at most `context` long."""
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
+        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"{what} must be word ids as a tensor (B, L), one row per text; got {shape}. "
+                         "One text: ids.unsqueeze(0); words: torch.tensor([corpus.encode(words)]).")
+    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+        raise ValueError(f"{what} must hold integer word ids (torch.long), got {ids.dtype}: "
+                         "build it with torch.tensor(corpus.encode(words)) or convert with .long().")
+    if ids.shape[1] > cfg.context:
+        raise ValueError(f"{what} has {ids.shape[1]} words, more than the model's context of {cfg.context}.")
+    if ids.numel():
+        lo, hi = (int(v) for v in torch.aminmax(ids))
+        if lo < 0 or hi >= cfg.vocab:
+            raise ValueError(f"{what} holds word id {lo if lo < 0 else hi}, outside the model's vocabulary of "
+                             f"{cfg.vocab} words (ids 0 to {cfg.vocab - 1}): encode words with corpus.encode.")
 
 
 def count_params(model: nn.Module) -> int:
@@ -125,11 +143,19 @@ def soft_token_loss(student_logits: torch.Tensor, target_probs: torch.Tensor, ta
 
 # ----------------------------------------------------------------------------- sampling
 
+def _check_prompt(prompt: torch.Tensor, model: nn.Module) -> None:
+    check_ids(prompt, model.cfg, "the prompt")
+    if prompt.shape[1] == 0:
+        raise ValueError("the prompt is empty: a model continues a text of at least one word; start each row with "
+                         "corpus.BOS (e.g. torch.tensor([[corpus.INDEX[corpus.BOS]]])).")
+
+
 @torch.no_grad()
 def generate(model: nn.Module, prompt: torch.Tensor, max_new: int, T: float = 1.0,
              generator: torch.Generator | None = None) -> torch.Tensor:
     """Continue each prompt (B, P) word by word, sampling softmax(logits / T); <pad> after <eos>. Returns (B, P + n)."""
     T = losses.check_T(T)
+    _check_prompt(prompt, model)
     model.eval()
     ids = prompt.clone()
     done = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
@@ -177,6 +203,13 @@ def fit(model: nn.Module, inputs: torch.Tensor, loss_fn, steps: int, batch_size:
         desc: str = "steps", progress: bool = True) -> FitRecord:
     """Notebook 06's loop: `steps` AdamW steps on random batches of `inputs` (N, L); `loss_fn(logits, rows)`
     returns the loss of the batch of rows `rows`. The learning rate decays linearly to 0."""
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr is the learning rate, a finite number above 0 (e.g. 1e-3), got {lr!r}.")
+    if len(inputs) == 0:
+        raise ValueError("inputs hold no rows: fit needs at least one text to draw batches from.")
     g = torch.Generator().manual_seed(seed)  # the batches: the same for every student of a seed
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
@@ -247,6 +280,7 @@ def generate_cached(model: TinyGPT, prompt: torch.Tensor, max_new: int, T: float
     """generate(), with the keys and values of earlier words kept instead of computed again at every step: each
     new word runs through the model alone. The same distributions (up to rounding), several times faster."""
     T = losses.check_T(T)
+    _check_prompt(prompt, model)
     model.eval()
     ids, cache, new = prompt.clone(), [None] * len(model.blocks), prompt
     done = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)

@@ -91,3 +91,35 @@ def test_fit_learns_and_is_repeatable():
     assert r1.tokens_seen > 60 * 16 * 5
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         lm.fit(model(), data.inputs, lambda z, rows: z.sum() * float("nan"), 2, 4, 1e-3, 0, progress=False)
+
+
+@pytest.mark.parametrize("ids, says", [
+    (torch.tensor([[1, len(corpus.VOCAB)]]), "outside the model's vocabulary"),
+    (torch.tensor([[1, -1]]), "outside the model's vocabulary"),
+    (torch.tensor([[1.0, 2.0]]), "integer word ids"),
+    (torch.tensor([1, 2]), r"a tensor \(B, L\)"),
+    (torch.zeros(1, CFG.context + 1, dtype=torch.long), "more than the model's context"),
+])
+def test_a_model_refuses_ids_it_cannot_read(ids, says):
+    with pytest.raises(ValueError, match=says):
+        model()(ids)
+
+
+def test_generation_needs_a_prompt():
+    for generate in (lm.generate, lm.generate_cached):
+        with pytest.raises(ValueError, match="the prompt is empty"):
+            generate(model(), torch.zeros(2, 0, dtype=torch.long), 3)
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    (dict(steps=0), "steps must be a whole number of at least 1"),
+    (dict(batch_size=0), "batch_size must be a whole number of at least 1"),
+    (dict(steps=2.5), "steps must be a whole number"),
+    (dict(lr=float("nan")), "a finite number above 0"),
+    (dict(lr=0.0), "a finite number above 0"),
+])
+def test_fit_refuses_settings_that_cannot_train(kwargs, says):
+    inputs = torch.randint(0, len(corpus.VOCAB), (8, 6))
+    args = dict(steps=2, batch_size=4, lr=1e-3, seed=0, progress=False) | kwargs
+    with pytest.raises(ValueError, match=says):
+        lm.fit(model(), inputs, lambda logits, rows: lm.token_cross_entropy(logits, inputs[rows]), **args)
