@@ -33,6 +33,10 @@ def headline(d: dict) -> str:
         return (f"lr {d.get('lr_chosen', d['study']['lr']):g}; primary {d['decision']['primary']}; on-policy - "
                 "off-policy: " + "; ".join(f"{m} {s['mean']:+.4f} [{s['lo']:+.4f}, {s['hi']:+.4f}] (n={s['n']})"
                                            for m, s in c.items()))
+    if d.get("what") == "run" and "paired" in d:  # notebook 07's study run (bench/onpolicy.py run)
+        return (f"{d.get('threads', '?')} threads; " + "; ".join(
+            f"{k} {s['mean']:+.4f} [{s['lo']:+.4f}, {s['hi']:+.4f}] (n={s['n']})" for k, s in d["paired"].items())
+            + f"; {d['cpu_seconds']:.0f} s of CPU")
     if "primary" in d:  # notebook 03, validation-chosen design
         accs = ", ".join(f"{arm} {pct(np.mean(a))}" for arm, a in d["accuracy"].items())
         return f"blended - hard {gain(d['gain_over_hard']['blended'])}; {accs}; {d['total_seconds']:.0f} s"
