@@ -85,11 +85,11 @@ execute: $(STAMP)
 	    --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
 	$(MAKE) tidy
 
-# record what the demo profile replays (data/replay/*.pt): notebooks 03, 04, 04b, 05 and 06 run in place in the quick profile,
+# record what the demo profile replays (data/replay/*.pt): notebooks 03, 04, 04b, 05, 06 and 07 run in place in the quick profile,
 # so that their stored outputs and the replayed values come from the same run
 record-demo: $(STAMP)
 	COURSE_PROFILE=quick COURSE_RECORD_REPLAY=1 $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=1800 notebooks/03_*.ipynb notebooks/04*.ipynb notebooks/05_*.ipynb notebooks/06_*.ipynb
+	    --ExecutePreprocessor.timeout=1800 notebooks/03_*.ipynb notebooks/04*.ipynb notebooks/05_*.ipynb notebooks/06_*.ipynb notebooks/07_*.ipynb
 	$(MAKE) tidy
 
 # strip volatile noise (timings, widget state, progress bars; execution counts renumbered 1, 2, ...) but keep the outputs

@@ -28,6 +28,15 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
+    if "decision" in d:  # notebook 07's feasibility (bench/onpolicy.py)
+        c = d["decision"]["candidates"]
+        return (f"lr {d.get('lr_chosen', d['study']['lr']):g}; primary {d['decision']['primary']}; on-policy - "
+                "off-policy: " + "; ".join(f"{m} {s['mean']:+.4f} [{s['lo']:+.4f}, {s['hi']:+.4f}] (n={s['n']})"
+                                           for m, s in c.items()))
+    if d.get("what") == "run" and "paired" in d:  # notebook 07's study run (bench/onpolicy.py run)
+        return (f"{d.get('threads', '?')} threads; " + "; ".join(
+            f"{k} {s['mean']:+.4f} [{s['lo']:+.4f}, {s['hi']:+.4f}] (n={s['n']})" for k, s in d["paired"].items())
+            + f"; {d['cpu_seconds']:.0f} s of CPU")
     if "detection" in d:  # notebook 05, or bench/detect_feasibility.py
         x = d["detection"]
         flagged = {g: f"{sum(s['flagged'] for s in x['per_suspect'] if s['group'] == g)} of "

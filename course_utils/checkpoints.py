@@ -1,4 +1,5 @@
-"""Save and load models with their provenance; load the teacher shipped with the course."""
+"""Save and load models (the conv nets and the tiny GPTs) with their provenance; load the teachers shipped with the
+course."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,16 +10,18 @@ from pathlib import Path
 
 import torch
 
-from . import config, files, models
+from . import config, files, lm, models
 
 PRETRAINED_TEACHER = config.PRETRAINED_DIR / "teacher.pt"  # fp16 weights + provenance, in git
+PRETRAINED_LM_TEACHER = config.PRETRAINED_DIR / "lm_teacher.pt"  # notebook 07's tiny GPT teacher, in git
 TEACHER_CHECKPOINT = config.CHECKPOINT_DIR / "teacher.pt"  # what notebook 02 trains and saves
 
 
-def arch(model: models.Net) -> dict:
+def arch(model: models.Net | lm.TinyGPT) -> dict:
     """What rebuilds the model: stored beside its weights in a checkpoint."""
     cfg = asdict(model.cfg)
-    cfg["widths"] = list(cfg["widths"])
+    if "widths" in cfg:
+        cfg["widths"] = list(cfg["widths"])
     return cfg
 
 
@@ -36,6 +39,9 @@ class CheckpointError(ValueError):
 def _fix(path: Path) -> str:
     if path.resolve() == PRETRAINED_TEACHER.resolve():
         return "Restore the shipped teacher with `git checkout -- data/pretrained/teacher.pt` (or clone the course again)."
+    if path.resolve() == PRETRAINED_LM_TEACHER.resolve():
+        return ("Restore it with `git checkout -- data/pretrained/lm_teacher.pt` (or clone the course again); "
+                "`python bench/onpolicy.py teacher` trains it again.")
     return (f"Delete {path} and save it again (notebook 02 trains and saves the teacher), or use "
             "checkpoints.load_pretrained_teacher(), the one shipped with the course.")
 
@@ -71,11 +77,10 @@ def save(model: models.Net, path: Path | str, half: bool = False, **provenance) 
     return files.write_atomic(path, lambda tmp: torch.save({"state_dict": state, "meta": meta}, tmp))
 
 
-def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
-    """(model in eval mode on `device`, provenance dict) from a file written by save()."""
-    path = Path(path)
+def _read(path: Path) -> tuple[dict, dict]:
+    """(the checkpoint's blob, its state dict), read with weights_only=True; clear errors when it cannot be."""
     if not path.exists():
-        if path.resolve() == PRETRAINED_TEACHER.resolve():
+        if path.resolve() in (PRETRAINED_TEACHER.resolve(), PRETRAINED_LM_TEACHER.resolve()):
             raise FileNotFoundError(f"The teacher shipped with the course is missing ({path}): the clone is partial. "
                                     + _fix(path))
         raise FileNotFoundError(f"No checkpoint at {path}. Train and save one first (notebook 02 saves the teacher), "
@@ -106,8 +111,13 @@ def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
         raise CheckpointError(f"{path} is not a course checkpoint: its state_dict should map names to tensors, but "
                               f"{'it is a ' + type(state).__name__ if odd is None else f'{odd[:3]} hold other values'}. "
                               + _fix(path))
+    return blob, state
+
+
+def _weights(model, state: dict, path: Path, family: str):
+    """`model` (a fresh models.Net or lm.TinyGPT) with the checkpoint's weights, stored in fp16 or fp32; clear
+    errors for weights of another kind, NaN or inf weights, and weights that do not fit."""
     try:
-        model = from_arch(blob["meta"]["arch"])
         expected = model.state_dict()
         kinds = sorted(k for k, v in state.items() if k in expected
                        and expected[k].is_floating_point() != v.is_floating_point())
@@ -121,13 +131,44 @@ def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
                                   "from a run that diverged, and would predict one class for everything. Train again "
                                   "with a lower learning rate. " + _fix(path))
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture, or weights that do not fit it
-        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
-        first = next((line for line in lines if line.startswith(("Missing", "Unexpected", "size mismatch"))),
-                     lines[0] if lines else "")[:200]
-        raise CheckpointError(f"{path} holds weights for another architecture than the course's models.Net "
-                              f"({type(err).__name__}: {first}). It was saved by another model or another version "
-                              "of the course. " + _fix(path)) from err
+    except (TypeError, KeyError, RuntimeError) as err:  # weights that do not fit the architecture
+        raise _foreign(err, path, family) from err
+    return model
+
+
+def _foreign(err: Exception, path: Path, family: str) -> CheckpointError:
+    """The error for weights that do not fit the architecture they claim, with the first line that says why."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    first = next((line for line in lines if line.startswith(("Missing", "Unexpected", "size mismatch"))),
+                 lines[0] if lines else "")[:200]
+    return CheckpointError(f"{path} holds weights for another architecture than the course's {family} "
+                           f"({type(err).__name__}: {first}). It was saved by another model or another version "
+                           "of the course. " + _fix(path))
+
+
+def load(path: Path | str, device=None) -> tuple[models.Net, dict]:
+    """(model in eval mode on `device`, provenance dict) from a file written by save()."""
+    path = Path(path)
+    blob, state = _read(path)
+    try:
+        model = from_arch(blob["meta"]["arch"])
+    except (TypeError, KeyError, RuntimeError) as err:  # an unknown architecture
+        raise _foreign(err, path, "models.Net") from err
+    model = _weights(model, state, path, "models.Net")
+    model.to(device or config.get_device()).eval()
+    return model, blob["meta"]
+
+
+def load_lm(path: Path | str = PRETRAINED_LM_TEACHER, device=None) -> tuple[lm.TinyGPT, dict]:
+    """(tiny GPT in eval mode on `device`, provenance dict) from a file written by save(); by default notebook 07's
+    shipped teacher."""
+    path = Path(path)
+    blob, state = _read(path)
+    try:
+        model = lm.TinyGPT(lm.GPTConfig(**blob["meta"]["arch"]))
+    except (TypeError, KeyError, RuntimeError, ValueError) as err:  # not a tiny GPT's config
+        raise _foreign(err, path, "lm.TinyGPT") from err
+    model = _weights(model, state, path, "lm.TinyGPT")
     model.to(device or config.get_device()).eval()
     return model, blob["meta"]
 

@@ -13,6 +13,7 @@ so that the truth is measured only where every lab's data agree.
 """
 from __future__ import annotations
 
+import numbers
 import random
 from dataclasses import dataclass
 
@@ -141,7 +142,13 @@ def encode(words: list[str]) -> list[int]:
 
 
 def decode(ids) -> list[str]:
-    return [VOCAB[int(i)] for i in ids]
+    """Words of word ids; an id outside the vocabulary is an error that names it."""
+    ids = [int(i) for i in ids]
+    bad = [i for i in ids if not 0 <= i < len(VOCAB)]
+    if bad:
+        raise ValueError(f"word ids {bad[:5]} are outside the tiny world's vocabulary: ids run from 0 to "
+                         f"{len(VOCAB) - 1} (corpus.VOCAB). Decode ids that a model or corpus.encode wrote.")
+    return [VOCAB[i] for i in ids]
 
 
 CONTEXT = 36  # the longest dialogue has 35 words; models read up to CONTEXT - 1 and predict the next
@@ -149,6 +156,8 @@ CONTEXT = 36  # the longest dialogue has 35 words; models read up to CONTEXT - 1
 
 def sample(n: int, seed: int, persona: Persona | None = None) -> list[Dialogue]:
     """n dialogues, repeatable by seed: the world's (persona None) or one lab's data."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n is the number of dialogues, a whole number 0 or more; got {n!r}.")
     rng = random.Random(seed)
     return [dialogue(rng, persona) for _ in range(n)]
 
@@ -184,10 +193,20 @@ def to_batch(texts: list, with_truth: bool = True) -> Batch:
     return batch
 
 
+QUESTIONS = {"arithmetic": "what is {} plus {} ?", "fact": "where does the {} live ?", "story": "tell me a story .",
+             "identity": "who are you ?"}  # the prompts question() writes, by kind
+
+
 def question(kind: str, *args) -> list[str]:
     """A prompt up to "A :": question("arithmetic", 3, 4), question("fact", "fox"), question("identity")."""
-    text = {"arithmetic": "what is {} plus {} ?", "fact": "where does the {} live ?", "story": "tell me a story .",
-            "identity": "who are you ?"}[kind].format(*args)
+    if kind not in QUESTIONS:
+        raise ValueError(f"no question of kind {kind!r}: choose one of {tuple(QUESTIONS)}.")
+    wanted = QUESTIONS[kind].count("{}")
+    if len(args) != wanted:
+        example = {"arithmetic": ', 3, 4', "fact": ', "fox"'}.get(kind, "")
+        raise ValueError(f"a {kind!r} question takes {wanted} value(s) after the kind, got {len(args)}: "
+                         f"e.g. question({kind!r}{example}).")
+    text = QUESTIONS[kind].format(*args)
     return [BOS, "Q", ":", *text.split(), "A", ":"]
 
 
@@ -196,3 +215,57 @@ def answer(words: list[str]) -> list[str]:
     start = next((i + 2 for i in range(len(words) - 1) if words[i:i + 2] == ["A", ":"]), len(words))
     rest = words[start:]
     return rest[:rest.index(EOS)] if EOS in rest else rest
+
+
+# ----------------------------------------------------------------------------- the truth on any prefix
+
+class _Script:
+    """Stands in for dialogue()'s random generator: its first draws are given (`forced`), every later draw takes
+    the first word that has a chance. It keeps what it drew."""
+
+    def __init__(self, forced: list[str]):
+        self.forced, self.drawn = forced, []
+
+    def choices(self, population, weights):
+        k = len(self.drawn)
+        word = self.forced[k] if k < len(self.forced) else next(w for w, p in zip(population, weights) if p > 0)
+        self.drawn.append(word)
+        return [word]
+
+
+@dataclass
+class Parse:
+    truth: list[dict[str, float]]  # truth[i]: the true distribution of words[i + 1], given words[:i + 1]
+    derailed_at: int | None  # the first position whose word the world never writes there (None: none)
+
+
+def parse(words: list[str], persona: Persona | None = None) -> Parse:
+    """The truth at every position of a text (a model's, say), read by the grammar itself: dialogue() runs again
+    with its draws forced to the text's words, until it writes a word the text does not have. If the text's word
+    had a chance there, it was a draw: force it too and run again. If it had none, the text left the world there.
+
+    truth[i] is the distribution words[i + 1] was judged against, for every position up to and including the
+    derailment (the prefix before it was still the world's), or up to the text's end; if the text ends before
+    <eos>, one more entry: the truth of the next word."""
+    if not words or words[0] != BOS:
+        raise ValueError(f"a text starts with {BOS}, got {words[:3]}: parse whole texts, e.g. lm.texts(ids).")
+    if EOS in words[:-1]:
+        raise ValueError(f"nothing follows {EOS}: cut the text after it (lm.texts does).")
+    forced: list[str] = []
+    while True:
+        script = _Script(forced)
+        d = dialogue(script, persona)  # the grammar, with the draws so far forced
+        i = next((j for j, (a, b) in enumerate(zip(words, d.words)) if a != b), None)
+        if i is None:  # the text is a prefix of what the grammar wrote: every word was possible
+            return Parse(d.truth[:len(words)], None)
+        if d.truth[i - 1].get(words[i], 0.0) == 0.0:
+            return Parse(d.truth[:i], i)
+        draws = sum(len(dist) > 1 for dist in d.truth[:i - 1])  # a draw offers two words or more, a fixed word one
+        forced = script.drawn[:draws] + [words[i]]
+
+
+def next_word(prefix: list[str], persona: Persona | None = None) -> dict[str, float] | None:
+    """The truth on any prefix: the distribution of the next word, or None once the prefix has left the world
+    (or has ended with <eos>)."""
+    p = parse(prefix, persona)
+    return None if p.derailed_at is not None or prefix[-1] == EOS else p.truth[len(prefix) - 1]

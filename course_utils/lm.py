@@ -80,11 +80,28 @@ class TinyGPT(nn.Module):
         self.head = nn.Linear(cfg.d, cfg.vocab)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        check_ids(ids, self.cfg)
         B, L = ids.shape
-        if L > self.cfg.context:
-            raise ValueError(f"the input has {L} words, more than the model's context of {self.cfg.context}.")
         x = self.words(ids) + self.positions(torch.arange(L, device=ids.device))  # (B, L, d)
         return self.head(self.ln(self.blocks(x)))  # (B, L, V) logits of the next word
+
+
+def check_ids(ids: torch.Tensor, cfg: GPTConfig, what: str = "the input") -> None:
+    """Word ids a model can read: an integer tensor (B, L) of ids in 0..vocab-1, at most `context` long."""
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
+        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"{what} must be word ids as a tensor (B, L), one row per text; got {shape}. "
+                         "One text: ids.unsqueeze(0); words: torch.tensor([corpus.encode(words)]).")
+    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+        raise ValueError(f"{what} must hold integer word ids (torch.long), got {ids.dtype}: "
+                         "build it with torch.tensor(corpus.encode(words)) or convert with .long().")
+    if ids.shape[1] > cfg.context:
+        raise ValueError(f"{what} has {ids.shape[1]} words, more than the model's context of {cfg.context}.")
+    if ids.numel():
+        lo, hi = (int(v) for v in torch.aminmax(ids))
+        if lo < 0 or hi >= cfg.vocab:
+            raise ValueError(f"{what} holds word id {lo if lo < 0 else hi}, outside the model's vocabulary of "
+                             f"{cfg.vocab} words (ids 0 to {cfg.vocab - 1}): encode words with corpus.encode.")
 
 
 def count_params(model: nn.Module) -> int:
@@ -126,11 +143,19 @@ def soft_token_loss(student_logits: torch.Tensor, target_probs: torch.Tensor, ta
 
 # ----------------------------------------------------------------------------- sampling
 
+def _check_prompt(prompt: torch.Tensor, model: nn.Module) -> None:
+    check_ids(prompt, model.cfg, "the prompt")
+    if prompt.shape[1] == 0:
+        raise ValueError("the prompt is empty: a model continues a text of at least one word; start each row with "
+                         "corpus.BOS (e.g. torch.tensor([[corpus.INDEX[corpus.BOS]]])).")
+
+
 @torch.no_grad()
 def generate(model: nn.Module, prompt: torch.Tensor, max_new: int, T: float = 1.0,
              generator: torch.Generator | None = None) -> torch.Tensor:
     """Continue each prompt (B, P) word by word, sampling softmax(logits / T); <pad> after <eos>. Returns (B, P + n)."""
     T = losses.check_T(T)
+    _check_prompt(prompt, model)
     model.eval()
     ids = prompt.clone()
     done = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
@@ -227,3 +252,58 @@ def logits_of(model: nn.Module, inputs: torch.Tensor, batch_size: int = 1000) ->
     """The model's logits (N, L, V) on every position, in eval mode, in float32."""
     model.eval()
     return torch.cat([model(inputs[i:i + batch_size]).float() for i in range(0, len(inputs), batch_size)])
+
+
+# ----------------------------------------------------------------------------- notebook 07: on-policy pieces
+
+def token_reverse_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean KL(student || teacher) over the positions with a target: the reverse KL, which MiniLLM (Gu et al. 2024)
+    minimises. Where the teacher gives a word little probability, a student that puts mass there pays a lot; where
+    the student puts none, it pays nothing (mode-seeking). The forward KL is token_distillation_loss(T=1, alpha=0)."""
+    if teacher_logits.shape != student_logits.shape:
+        raise ValueError(f"teacher logits {tuple(teacher_logits.shape)} and student logits "
+                         f"{tuple(student_logits.shape)} must have the same shape (B, L, V).")
+    z_s, _, keep = _flat(student_logits, targets)
+    log_p_s, log_p_t = z_s.log_softmax(-1), teacher_logits[keep].log_softmax(-1)  # (n, V) each
+    return (log_p_s.exp() * (log_p_s - log_p_t)).sum(-1).mean()
+
+
+def _forward_cached(model: TinyGPT, new: torch.Tensor, cache: list, start: int) -> torch.Tensor:
+    """The model on the words `new` (B, n) at positions start..start+n-1, attending to the keys and values of the
+    words before them, kept in `cache` (one (k, v) per block, each (B, h, start, d/h); updated in place)."""
+    B, n = new.shape
+    x = model.words(new) + model.positions(torch.arange(start, start + n, device=new.device))  # (B, n, d)
+    for b, block in enumerate(model.blocks):
+        att, d = block.attn, x.shape[-1]
+        q, k, v = att.qkv(block.ln1(x)).split(d, dim=2)
+        q, k, v = (t.view(B, n, att.heads, d // att.heads).transpose(1, 2) for t in (q, k, v))  # (B, h, n, d/h)
+        if cache[b] is not None:
+            k, v = torch.cat([cache[b][0], k], dim=2), torch.cat([cache[b][1], v], dim=2)  # (B, h, start + n, d/h)
+        cache[b] = (k, v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d // att.heads)  # (B, h, n, start + n)
+        scores = scores.masked_fill(~att.causal[start:start + n, :start + n], float("-inf"))
+        x = x + att.proj((scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, n, d))
+        x = x + block.mlp(block.ln2(x))
+    return model.head(model.ln(x))  # (B, n, V)
+
+
+@torch.no_grad()
+def generate_cached(model: TinyGPT, prompt: torch.Tensor, max_new: int, T: float = 1.0,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """generate(), with the keys and values of earlier words kept instead of computed again at every step: each
+    new word runs through the model alone. The same distributions (up to rounding), several times faster."""
+    T = losses.check_T(T)
+    _check_prompt(prompt, model)
+    model.eval()
+    ids, cache, new = prompt.clone(), [None] * len(model.blocks), prompt
+    done = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
+    for _ in range(min(max_new, model.cfg.context + 1 - ids.shape[1])):
+        logits = _forward_cached(model, new, cache, ids.shape[1] - new.shape[1])
+        probs = losses.softmax_with_temperature(logits[:, -1].float(), T)  # (B, V) the next word
+        nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(ids.device)  # (B, 1); CPU: repeatable
+        nxt[done] = corpus.INDEX[corpus.PAD]
+        ids, new = torch.cat([ids, nxt], dim=1), nxt
+        done |= nxt[:, 0] == corpus.INDEX[corpus.EOS]
+        if done.all():
+            break
+    return ids

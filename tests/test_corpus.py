@@ -68,3 +68,18 @@ def test_prompts_answers_and_errors():
         corpus.to_batch([["the"] * (corpus.CONTEXT + 1)])
     assert corpus.sample(3, seed=9)[2].words == corpus.sample(3, seed=9)[2].words  # repeatable by seed
     assert corpus.dialogue(random.Random(0)).words == corpus.dialogue(random.Random(0)).words
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: corpus.decode([999]), "outside the tiny world's vocabulary"),
+    (lambda: corpus.decode([-1]), "outside the tiny world's vocabulary"),
+    (lambda: corpus.question("weather"), "choose one of"),
+    (lambda: corpus.question("arithmetic"), r"takes 2 value\(s\)"),
+    (lambda: corpus.question("identity", "Nova"), r"takes 0 value\(s\)"),
+    (lambda: corpus.sample(2.5, 0), "a whole number 0 or more"),
+    (lambda: corpus.sample(-3, 0), "a whole number 0 or more"),
+])
+def test_wrong_arguments_say_what_was_expected(call, says):
+    with pytest.raises(ValueError, match=says):
+        call()
+    assert corpus.sample(0, seed=0) == [] and corpus.decode(corpus.encode(["the", "cat"])) == ["the", "cat"]

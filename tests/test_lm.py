@@ -130,3 +130,21 @@ def test_fit_refuses_arguments_that_would_train_nothing_or_something_else(argume
     with pytest.raises(ValueError, match=name):
         lm.fit(model(), kwargs.pop("inputs"), lambda z, rows: lm.token_cross_entropy(z, data.targets[rows]),
                seed=0, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("ids, says", [
+    (torch.tensor([[1, len(corpus.VOCAB)]]), "outside the model's vocabulary"),
+    (torch.tensor([[1, -1]]), "outside the model's vocabulary"),
+    (torch.tensor([[1.0, 2.0]]), "integer word ids"),
+    (torch.tensor([1, 2]), r"a tensor \(B, L\)"),
+    (torch.zeros(1, CFG.context + 1, dtype=torch.long), "more than the model's context"),
+])
+def test_a_model_refuses_ids_it_cannot_read(ids, says):
+    with pytest.raises(ValueError, match=says):
+        model()(ids)
+
+
+def test_generation_needs_a_prompt():
+    for generate in (lm.generate, lm.generate_cached):
+        with pytest.raises(ValueError, match="the prompt is empty"):
+            generate(model(), torch.zeros(2, 0, dtype=torch.long), 3)

@@ -13,6 +13,7 @@ from .detection import detection_quiz, fewer_marks, kappa_from_counts, strongest
 from .distillation import (broken_soft_term, calibration, most_confused_pair, quiz_03, soft_term_by_hand,
                            structure_or_softness)
 from .language_model import lm_quiz, quirk_evidence, token_kl_by_hand, wider_top_k
+from .on_policy import derail_rate, kl_direction, quiz_07, reverse_kl_by_hand
 from .teacher import confidence_at_T, quiz_00, quiz_02
 from .temperature import half_temperature, quiz_01, soft_gradient, temperature_softmax, without_t_squared
 
@@ -20,7 +21,8 @@ __all__ = ["buy_exposure", "same_mistake_rate", "topk_to_probs", "calibration", 
            "soft_term_by_hand", "structure_or_softness", "broken_soft_term", "quiz_03", "half_temperature",
            "soft_gradient", "temperature_softmax", "without_t_squared", "quiz_01", "confidence_at_T", "quiz_00",
            "quiz_02", "quirk_evidence", "token_kl_by_hand", "wider_top_k", "lm_quiz", "kappa_from_counts",
-           "fewer_marks", "detection_quiz", "strongest_evidence"]
+           "fewer_marks", "detection_quiz", "strongest_evidence",
+           "derail_rate", "kl_direction", "quiz_07", "reverse_kl_by_hand"]
 
 for _name in __all__:  # a checker never answers with a traceback (common.guarded)
     globals()[_name] = common.guarded(globals()[_name])
