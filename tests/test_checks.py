@@ -82,6 +82,25 @@ CHECKERS = sorted(name for module in MODULES for name, fn in inspect.getmembers(
                   if fn.__module__ == module.__name__ and not name.startswith("_"))
 
 
+def _panel():
+    """A tiny interrogated panel (notebook 05's `run`): one suspect per group, two references."""
+    from course_utils import detect_study
+
+    def answers(name, group, hits):
+        marks = {"watermark": torch.tensor([True] * hits + [False] * (20 - hits))}
+        return detect_study.Answers(name, group, "api_label", 0, 0.5, 0.1, marks, 0.0, 0.0)
+    return detect_study.Interrogation(0.9, 0.1, [answers("copy", "API copy", 12), answers("white-box", "white-box copy", 1),
+                                                 answers("independent", "independent", 1),
+                                                 answers("ref 1", "reference", 1), answers("ref 2", "reference", 2)])
+
+
+def _students():
+    """Notebook 07's table (`results`): two seeds of the off- and on-policy students."""
+    from course_utils import onpolicy_study
+    return [onpolicy_study.StudentResult(name, seed, 0.05, 0.05, rate, 0.3, 0.5, 1000, 0, 1.0)
+            for seed, rate in enumerate((0.30, 0.34)) for name in ("off_policy", "on_policy")]
+
+
 def _cm():
     cm = torch.zeros(10, 10, dtype=torch.long)
     cm[3, 5], cm[5, 3], cm[1, 9] = 20, 15, 30
@@ -97,6 +116,7 @@ CONTEXT = {  # a checker's arguments after the answer, as the notebooks pass the
     "labels": torch.tensor([0, 1, 2, 3]), "curve": {10: 0.8, 25: 0.995, 50: 1.0}, "target": 0.99,
     "kl_with": 7.3e-09, "kl_without": 0.039,
     "logits": torch.tensor([[2.0, 0.1], [0.2, 1.5]]), "confidence": 0.7, "ratio": 64,
+    "run": _panel(), "n": 10, "alpha": 0.01, "results": _students(),
 }
 BAD = {"nan": float("nan"), "np.nan": np.float64("nan"), "tensor nan": torch.tensor(float("nan")),
        "inf": float("inf"), "-inf": -math.inf, "None": None, "text": "abc", "list": [0.2], "list of text": ["b"],
