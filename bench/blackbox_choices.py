@@ -23,6 +23,7 @@ import math
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +56,10 @@ def main() -> None:
     ap.add_argument("--min-passes", type=float, default=4.0, help="the reference passes never go below this")
     ap.add_argument("--tolerance", type=float, default=0.01, help="passes: within this share of the best")
     ap.add_argument("--device", default=None)
-    ap.add_argument("--add", nargs="+", default=None, metavar="EXPOSURE@BUDGET",
+    ap.add_argument("--add", nargs="+", default=None, metavar="ARM",
                     help="only choose these arms' learning rates (stage 3's rule, at the passes already chosen for the "
-                         "budget's label copy) and add them to the existing file, e.g. --add probs@1000")
+                         "budget's label copy) and add them to the existing file: EXPOSURE@BUDGET (e.g. probs@1000), or "
+                         "'born again' (notebook 04b's born-again students of the own students)")
     ap.add_argument("--rechoose", action="store_true", help="apply the passes rule again to the runs in the file")
     ap.add_argument("--out", default=None, help="default: the file the notebooks read for this profile")
     args = ap.parse_args()
@@ -110,8 +112,29 @@ def main() -> None:
                         if r["stage"] == 3 and r["arm"] == bs.arm(exposure, budget) and r["lr"] == lr])
         record["chosen"][bs.arm(exposure, budget)] = {"lr": lr, "passes": passes, "val_acc": float(mean)}
 
+    def choose_born_again() -> None:  # the own students of the validation seeds teach; each lr trains their students
+        chosen = replace(study, choices=record["chosen"])
+        lr_own, passes = bs.choice(chosen, "label", bs.OWN)
+        teachers = []
+        for seed in args.seeds:
+            own = bs.labelled(sp, seed, chosen)
+            teachers.append(bs.copy_once("own labels", *own, seed, lr_own, passes, chosen, val, logits_on=own[0]))
+        scores = {}
+        for lr in args.soft_lrs + [2 * max(args.soft_lrs)]:
+            trial = replace(chosen, choices={**record["chosen"], "born again": {"lr": lr, "passes": passes}})
+            born = bs.born_again.__wrapped__(teachers, sp, trial, val)
+            scores[lr] = float(np.mean([c.acc for c in born]))
+            record["runs"] += [{"stage": 3, "arm": "born again", "lr": lr, "passes": passes, "seed": c.seed,
+                                "val_acc": c.acc, "steps": c.steps, "seconds": c.seconds} for c in born]
+            print(f"stage 3  born again   lr {lr:5g}  passes {passes:5g}  val {100 * scores[lr]:.2f}", flush=True)
+        lr = max(scores, key=scores.get)
+        record["chosen"]["born again"] = {"lr": lr, "passes": passes, "val_acc": scores[lr]}
+
     if args.add:
         for name in args.add:
+            if name == "born again":
+                choose_born_again()
+                continue
             exposure, budget = name.split("@")
             choose_lr(exposure, int(budget), record["chosen"][bs.arm("label", int(budget))]["passes"])
         out.write_text(json.dumps(record, indent=1))

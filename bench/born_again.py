@@ -45,7 +45,8 @@ def main() -> None:
     device = config.get_device()
     base = bs.get_study(args.profile)
     lr = args.lr or base.lr
-    study = replace(base, labelled_per_class=args.per_class, choices={"own labels": {"lr": lr, "passes": args.epochs}})
+    every = {"lr": lr, "passes": args.epochs}  # one learning rate and schedule for every model
+    study = replace(base, labelled_per_class=args.per_class, choices={"own labels": every, "born again": every})
     cifar = data.load_cifar10(device)
     sp = bs.split(cifar, study)
     idx = data.balanced_indices(cifar.train_labels, args.per_class, seed=0).to(device)

@@ -302,6 +302,12 @@ def paired(copies: list, a: str, b: str, measure: str = "acc") -> dict:
     return stats.paired_summary([sa[s] - sb[s] for s in seeds])
 
 
+def interval(summary: dict) -> str:
+    """'+19.9 [+17.7, +22.1], above zero': a paired summary in points, compact, with where its interval lies."""
+    where = stats.reading(summary, above="above zero", below="below zero", neither="includes zero")
+    return f"{100 * summary['mean']:+.1f} [{100 * summary['lo']:+.1f}, {100 * summary['hi']:+.1f}], {where}"
+
+
 def table(copies: list) -> list[dict]:
     """One row per arm: seeds, mean accuracy and fidelity, steps, training seconds (for show.table)."""
     return [{"arm": name, "seeds": len(cs), "acc": [100 * c.acc for c in cs], "fid": [100 * c.fid for c in cs],
@@ -315,6 +321,9 @@ def at_budget(budgets, values, queries: float) -> float:
     if len(b) != len(values) or np.any(np.diff(b) <= 0):
         raise ValueError(f"at_budget needs budgets in increasing order, one value each; got budgets {list(budgets)} "
                          f"and {len(values)} values. Sort both by budget first.")
+    if not (np.all(np.isfinite(np.asarray(values, dtype=float))) and math.isfinite(float(queries))):
+        raise ValueError(f"at_budget needs finite values and queries; got values {list(values)} and queries "
+                         f"{queries!r}. A NaN value is a failed run: rerun it or leave its budget out.")
     return float(np.interp(np.log(max(float(queries), 1.0)), np.log(b), np.asarray(values, dtype=float)))
 
 
@@ -444,6 +453,23 @@ def transfer_copies(sets: list, sp: Split, study: BlackBoxStudy, lab: Lab, reuse
                              study, lab) for t, s in tqdm(runs, desc="transfer sets")]
 
 
+def transfer_rows(copies: list, sets: list, lab: Lab, study: BlackBoxStudy) -> list[dict]:
+    """Per transfer set, and first the own student ('no answers'), over the transfer seeds: accuracy, fidelity and
+    accuracy on vehicle test images (shares, per seed), and the gains over no answers (paired), on all and on vehicles."""
+    arms = by_arm([c for c in copies if c.seed in study.transfer_seeds])
+    own = arms[arm("label", OWN)]
+    own_vehicles = [accuracy_on(c, lab, VEHICLES) for c in own]
+    rows = [{"set": "no answers (own labels)", "acc": [c.acc for c in own], "fid": [c.fid for c in own],
+             "vehicles": own_vehicles, "gain": None, "vehicle gain": None}]
+    for t in sets:
+        cs = arms[t.name]
+        vehicles = [accuracy_on(c, lab, VEHICLES) for c in cs]
+        rows.append({"set": t.name, "acc": [c.acc for c in cs], "fid": [c.fid for c in cs], "vehicles": vehicles,
+                     "gain": interval(stats.paired([c.acc for c in cs], [c.acc for c in own])),
+                     "vehicle gain": interval(stats.paired(vehicles, own_vehicles))})
+    return rows
+
+
 def accuracy_on(copy: Copy, lab: Lab, classes) -> float:
     """A copy's accuracy on the lab's test images of these classes (names)."""
     which = torch.isin(lab.labels.cpu(), torch.tensor([data.CLASSES.index(c) for c in classes]))
@@ -523,10 +549,11 @@ def quality_rows(copies: list, test_answers: dict, lab: Lab, twins: dict) -> lis
 @replay.cached("04b_born_again")
 def born_again(teachers: list, sp: Split, study: BlackBoxStudy, lab: Lab, images: torch.Tensor | None = None,
                device=None) -> list:
-    """A born-again student of each teacher (Copy records with logits on the images they trained on): the same size,
-    passes and learning rate as the copier's own student, trained on its teacher's soft labels (T) alone, from
-    another initialisation. `images`: the teachers' shared training images (default: each seed's labelled set)."""
-    lr, passes = choice(study, "label", OWN)
+    """A born-again student of each teacher (Copy records with logits on the images they trained on): the same size
+    and passes as the copier's own student, trained on its teacher's soft labels (T) alone, from another
+    initialisation, at its own learning rate chosen on validation ('born again' in the choices).
+    `images`: the teachers' shared training images (default: each seed's labelled set)."""
+    lr, passes = born_again_choice(study)
     out = []
     for t in tqdm(teachers, desc="born-again students"):
         x = labelled(sp, t.seed, study)[0] if images is None else images
@@ -536,10 +563,16 @@ def born_again(teachers: list, sp: Split, study: BlackBoxStudy, lab: Lab, images
     return out
 
 
+def born_again_choice(study: BlackBoxStudy) -> tuple[float, float | None]:
+    """(learning rate, passes) of a born-again student: chosen on validation, else the own student's."""
+    c = study.choices.get("born again")
+    return (float(c["lr"]), float(c["passes"])) if c else choice(study, "label", OWN)
+
+
 def ensemble_students(teachers: list, images: torch.Tensor, seeds: tuple, study: BlackBoxStudy, lab: Lab) -> list:
     """Students of the teachers' ensemble (all trained on `images`): the mean of their soft labels (T), one student
-    per seed, at the own student's learning rate and passes."""
-    lr, passes = choice(study, "label", OWN)
+    per seed, at a born-again student's learning rate and passes."""
+    lr, passes = born_again_choice(study)
     targets = torch.stack([copier.to_targets(t.logits, "logits", T=study.T) for t in teachers]).mean(0)
     return [copy_once("ensemble student", images, targets, 200 + s, lr, passes, study, lab) for s in seeds]
 
@@ -578,7 +611,8 @@ def capacity_illustration(run: str = CAPACITY_RUN) -> list[dict]:
         runs = [r for r in record["runs"] if r["size"] == size]
         rows.append({"copy": f"{size}-sized", "budget": runs[0]["budget"], "seeds": len(runs),
                      "acc": [100 * r["acc"] for r in runs], "fid": [100 * r["fid"] for r in runs],
-                     "measured on": f"{record['device']}, {record['profile']} study, no own labels"})
+                     "measured on": f"{record['device']}, {record['epochs']:g} passes, {record['recipe']}'s recipe, "
+                                    "no own labels"})
     return rows
 
 
@@ -715,30 +749,50 @@ def quality_teachers(cheap: dict, twin, teacher: nn.Module, answers: Answers, sp
 
 
 def over_floor(rows: list[dict]) -> list[dict]:
-    """Per teacher: its copies' fidelity and exact-mistake rate minus the own student's, paired by seed."""
+    """Per teacher, paired by seed against the copier's own student (the floor): the copy's accuracy, its fidelity
+    to that teacher, and how often it repeats that teacher's exact mistakes (points)."""
     out = []
     for r in rows:
-        fid = stats.paired(r["copy_fid"], r["floor_fid"])
-        same = stats.paired(r["copy_same_mistake"], r["floor_same_mistake"])
-        out.append({"teacher": r["teacher"], "fidelity over floor": stats.format_interval(fid, digits=1),
-                    "reading": stats.verdict(fid), "same mistake, copy minus own student": stats.format_interval(same, digits=1),
-                    "summary": fid})
+        s = {k: stats.paired(r[f"copy_{k}"], r[f"floor_{k}"]) for k in ("acc", "fid", "same_mistake")}
+        out.append({"teacher": r["teacher"], "accuracy": interval(s["acc"]), "fidelity": interval(s["fid"]),
+                    "same mistake": interval(s["same_mistake"]), "summary": s["fid"]})
     return out
 
 
-BORN_AGAIN_RUN = "cpu/born_again_quick.json"  # a committed run at a larger scale (bench/born_again.py)
+def born_again_runs() -> list[dict]:
+    """The committed born-again runs (bench/born_again.py; any machine), one row per comparison, each labelled
+    with the machine and the scale it was measured at."""
+    rows = []
+    for path in sorted(BENCH_DIR.glob("*/born_again_*.json")):
+        record = bench(f"{path.parent.name}/{path.name}")
+        where = (f"{record['device']}, {record['per_class']} labelled images per class, {record['epochs']:g} passes, "
+                 f"{record['seeds']} seeds")
+        rows += [{"comparison": what, "difference": stats.format_interval(record[key]), "measured on": where}
+                 for what, key in (("born-again student minus its teacher", "born_again_minus_teacher"),
+                                   ("ensemble student minus the mean teacher", "ensemble_student_minus_mean_teacher"))]
+    return rows
 
 
-def born_again_run(run: str = BORN_AGAIN_RUN) -> list[dict]:
-    """The committed born-again run, one row per comparison, labelled with where and how it was measured."""
-    record = bench(run)
-    if record is None:
-        return []
-    where = (f"{record['device']}, {record['per_class']} labelled images per class, {record['epochs']:g} passes, "
-             f"{record['seeds']} seeds")
-    return [{"comparison": what, "difference": stats.format_interval(record[key]), "measured on": where}
-            for what, key in (("born-again student minus its teacher", "born_again_minus_teacher"),
-                              ("ensemble student minus the mean teacher", "ensemble_student_minus_mean_teacher"))]
+def capacity_rows(copies: list, student: str = "course teacher") -> list[dict]:
+    """This run's copies by size: the student-sized label copies (arm `student`) and any teacher-sized ones."""
+    arms = by_arm(copies)
+    return [{"copy": size, "seeds": len(arms[name]), "acc": [100 * c.acc for c in arms[name]],
+             "fid": [100 * c.fid for c in arms[name]]}
+            for size, name in (("student-sized", student), ("teacher-sized", "teacher-sized copy")) if name in arms]
+
+
+def capacity_reading(copies: list, student: str = "course teacher") -> str:
+    """The section's sentence: the teacher-sized copies' fidelity against the student-sized ones (paired by seed),
+    or, where the profile trains none, what the student-sized copies reached."""
+    arms = by_arm(copies)
+    if "teacher-sized copy" not in arms:
+        fid = 100 * float(np.mean([c.fid for c in arms[student]]))
+        return (f"This profile trains no teacher-sized copy; the student-sized copies agree with the teacher on "
+                f"{fid:.1f}% of the test images.")
+    s = paired(copies, "teacher-sized copy", student, "fid")
+    return stats.reading(s, above="The teacher-sized copies agree with the teacher {interval} more than the student-sized.",
+                         below="The teacher-sized copies agree with the teacher less than the student-sized ({interval}).",
+                         neither="These seeds cannot tell the teacher-sized copies' fidelity from the student-sized ({interval}).")
 
 
 def defence_rows(copies: list, limits: LimitsStudy, undefended_label: str = "course teacher") -> list[dict]:
@@ -751,14 +805,14 @@ def defence_rows(copies: list, limits: LimitsStudy, undefended_label: str = "cou
         base = plain[name.split(",")[0]]
         s = paired(copies, name, base)
         rows.append({"defence": name, "against": base, "acc": [100 * c.acc for c in arms[name]],
-                     "fid": [100 * c.fid for c in arms[name]], "change": stats.format_interval(s, digits=1),
-                     "reading": stats.verdict(s), "summary": s})
+                     "fid": [100 * c.fid for c in arms[name]], "change": interval(s), "summary": s})
     return rows
 
 
-def original_cost(teacher: nn.Module, meta: dict) -> dict:
-    """What the original's final training run took: labelled images, FLOPs (3 forward passes per image seen),
-    and its measured seconds with the device they were measured on."""
+def original_cost(teacher: nn.Module, meta: dict) -> list[dict]:
+    """What the original's final training run took, as one row: labelled images, FLOPs (3 forward passes per image
+    seen), and its measured seconds with the device they were measured on."""
     epochs = float(meta.get("epochs", train.TEACHER_RECIPE.epochs))
-    return {"labelled images": 50_000, "training FLOPs": 3 * models.flops_per_image(teacher) * 50_000 * epochs,
-            "seconds": meta.get("train_seconds"), "measured on": meta.get("device")}
+    return [{"the original": "the teacher's final training run", "true labels": 50_000,
+             "training FLOPs": 3 * models.flops_per_image(teacher) * 50_000 * epochs,
+             "seconds": meta.get("train_seconds"), "measured on": meta.get("device")}]

@@ -86,6 +86,7 @@ def _tiny(profile: str):
                     transfer_budget=20, transfer_seeds=(0, 1), val_per_class=3, test_per_class=4, batch_size=16,
                     min_steps=2, choices={"own labels": {"lr": 1.5, "passes": 2}, "label@20": {"lr": 1.5, "passes": 2}})
     limits = replace(bs.get_limits(profile), budget=20, seeds=(0, 1), quality_epochs=(0.5,),
+                     capacity_seeds=bs.get_limits(profile).capacity_seeds[:2],
                      quality_widths=(8, 8, 8) if profile == "quick" else models.TEACHER_WIDTHS,
                      quality_train_per_class=3 if profile == "quick" else None)
     return study, limits
@@ -155,6 +156,9 @@ def test_at_budget_reads_a_curve_in_log_queries():
     assert bs.at_budget([100, 10_000], [0.5, 0.7], 10 ** 6) == 0.7
     with pytest.raises(ValueError, match="increasing order"):
         bs.at_budget([1000, 100], [0.5, 0.3], 500)
+    for values, queries in (([0.5, float("nan")], 500), ([0.5, 0.7], float("nan"))):
+        with pytest.raises(ValueError, match="finite"):
+            bs.at_budget([100, 1000], values, queries)
 
 
 def test_synthetic_images():
@@ -188,6 +192,8 @@ def test_every_run_of_both_notebooks_end_to_end_shrunk(profile):
     assert len(bs.describe_sets(sets)) == 4
     transfer = bs.transfer_copies(sets, sp, study, lab, reused=copies)
     assert len(transfer) == 4 * 2 and bs.accuracy_on(transfer[0], lab, bs.VEHICLES) <= 1
+    rows = bs.transfer_rows(transfer + copies, sets, lab, study)
+    assert [r["set"] for r in rows][1:] == [t.name for t in sets] and "[" in rows[1]["gain"] and rows[0]["gain"] is None
     # notebook 04b
     cheap = bs.cheap_teachers(cifar, study, limits)
     twin = bs.course_twin(cifar, study, limits)
@@ -202,6 +208,8 @@ def test_every_run_of_both_notebooks_end_to_end_shrunk(profile):
     rows = bs.quality_rows(quality, test_answers, lab, twins)
     assert [r["teacher"] for r in rows] == ["0.5 passes", "course teacher"]
     assert (rows[-1]["twin_agreement"] is not None) == (profile == "full")
+    floor = bs.over_floor(rows)
+    assert floor[-1]["summary"]["n"] == 2 and "[" in floor[0]["fidelity"]
     own = [c for c in quality if c.arm == "own labels"]
     assert all(c.logits.shape == (20, C) for c in own)
     born = bs.born_again(own, sp, study, lab)
@@ -211,8 +219,12 @@ def test_every_run_of_both_notebooks_end_to_end_shrunk(profile):
     assert len(bs.ensemble_students([replace(c, logits=c.logits) for c in own], shared, (0, 1), study, lab)) == 2
     capacity = bs.capacity_copies(sp, answers, study, limits, lab)
     assert len(capacity) == len(limits.capacity_seeds)
+    sizes = [r["copy"] for r in bs.capacity_rows(quality + capacity)]
+    assert sizes == (["student-sized", "teacher-sized"] if profile == "full" else ["student-sized"])
+    assert "teacher-sized" in bs.capacity_reading(quality + capacity)
     defences = bs.defence_copies(sp, answers, study, limits, lab)
-    assert len({c.arm for c in defences}) == 3
+    assert len({c.arm for c in defences}) == 3 and len(bs.defence_rows(defences + quality, limits)) == 2
+    assert bs.original_cost(teacher, {"epochs": 1})[0]["true labels"] == 50_000
     hand = bs.labelled_students(sp, study, limits, lab)
     rows = bs.costs(quality + hand + copies, study, limits, 1000, 8000)
     assert [r["true labels"] for r in rows] == [20, 40, 20] and rows[2]["queries"] == 20
@@ -239,3 +251,10 @@ def test_notebook_04s_copy_by_hand_is_the_studys_copy():
     exec(source, page)
     library = bs.copy_arm(sp, answers, "label", study.budgets[0], 0, study, lab)
     assert torch.equal(page["hand"].cpu(), library.pred) and page["steps"] == library.steps
+
+
+def test_committed_runs_are_read_with_the_machine_they_were_measured_on():
+    born = bs.born_again_runs()
+    assert born and all(r["measured on"].startswith(("cpu", "NVIDIA")) and "interval" in r["difference"] for r in born)
+    capacity = bs.capacity_illustration()
+    assert [r["copy"] for r in capacity] == ["student-sized", "teacher-sized"] and "no own labels" in capacity[0]["measured on"]

@@ -34,16 +34,17 @@ def plot_copies(points: dict, teacher_acc: float, floor: str | None = None, titl
         ax.set_xticks(xs, labels)
         ax.set(ylim=(0, 100), ylabel=name, xlabel="label answers bought (and their price)")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.86))  # under the teacher's line
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_paired(values: dict, ylabel: str, title: str, reference: tuple | None = None, chance: float | None = None):
+def plot_paired(values: dict, ylabel: str, title: str, references: tuple = (), chance: float | None = None):
     """Arms side by side, seeds paired: {arm: [value per seed, same seed order]} in [0, 1]. Bars are the means
-    (printed on top), each seed a grey line across the arms. reference: (value, label) drawn dashed."""
+    (printed above the seeds), each seed a grey line across the arms. references: (value, label) pairs, drawn as
+    levels (the first dashed black, the next dotted in colour)."""
     arms = list(values)
     xs = np.arange(len(arms))
     seeds = np.stack([_pct(values[a]) for a in arms])  # (arms, seeds)
@@ -51,16 +52,16 @@ def plot_paired(values: dict, ylabel: str, title: str, reference: tuple | None =
     ax.bar(xs, seeds.mean(1), 0.6, color="tab:blue", alpha=0.35, label="mean")
     ax.plot(xs, seeds, "o-", color="grey", lw=0.8, ms=3, alpha=0.7)
     ax.plot([], [], "o-", color="grey", lw=0.8, ms=3, label="one seed")
-    for x, m in zip(xs, seeds.mean(1)):
-        ax.text(x, m + 2, f"{m:.1f}", ha="center", fontsize=8)
-    if reference is not None:
-        ax.axhline(100 * reference[0], color="black", ls="--", lw=1, label=reference[1])
+    for x, m, top in zip(xs, seeds.mean(1), seeds.max(1)):
+        ax.text(x, top + 2, f"{m:.1f}", ha="center", fontsize=8)
+    for (value, label), style in zip(references, (("black", "--"), ("tab:green", ":"), ("tab:orange", ":"))):
+        ax.axhline(100 * value, color=style[0], ls=style[1], lw=1.2, label=label)
     if chance is not None:
         ax.axhline(100 * chance, color="grey", ls=":", lw=0.8, label="chance")
     ax.set_xticks(xs, arms)
     ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.86))
     fig.tight_layout()
     return fig
 
@@ -81,16 +82,16 @@ def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None 
         for x, g in zip(xs, groups):
             if arm in values[g]:
                 ax.plot([x] * len(values[g][arm]), _pct(values[g][arm]), "k.", alpha=0.6)
-        for x, m in zip(xs, means):
+        for x, m, g in zip(xs, means, groups):
             if not np.isnan(m):
-                ax.text(x, m + 2.5, f"{m:.0f}", ha="center", fontsize=7)
+                ax.text(x, max(m, *_pct(values[g][arm])) + 2.5, f"{m:.0f}", ha="center", fontsize=7)
     if reference is not None:
         ax.axhline(100 * reference, color="black", ls="--", lw=0.8, label=reference_label)
     if chance is not None:
         ax.axhline(100 * chance, color="grey", ls=":", lw=1.0, label="chance")
     ax.set_xticks(range(len(groups)), groups)
     ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.86))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -105,11 +106,12 @@ def plot_teacher_cap(rows: list):
     ta = np.array([100 * r["teacher_acc"] for r in rows])
     a1.plot([0, 100], [0, 100], "k--", lw=0.8, label="copy = teacher")
     for r, x in zip(rows, ta):
-        for ax, key in ((a1, "copy_acc"), (a2, "copy_fid")):
+        for ax, key, where in ((a1, "copy_acc", (6, -14)), (a2, "copy_fid", (-6, 8))):  # clear of the lines and twins
             s = _pct(r[key])
             ax.plot([x] * len(s), s, "o", color="tab:red", alpha=0.45, ms=4)
-            ax.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(-6 if x > 70 else 6, 8),
-                        fontsize=8, ha="right" if x > 70 else "left")
+            dx = -6 if x > 70 else where[0]
+            ax.annotate(r["teacher"], (x, s.mean()), textcoords="offset points", xytext=(dx, where[1]), fontsize=8,
+                        ha="right" if dx < 0 else "left")
     order = np.argsort(ta)
     a1.plot(ta[order], [np.mean(_pct(rows[i]["copy_acc"])) for i in order], "-", color="tab:red", label="copy (mean)")
     a2.plot(ta[order], [np.mean(_pct(rows[i]["copy_fid"])) for i in order], "-", color="tab:red", label="copy (mean)")
