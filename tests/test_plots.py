@@ -52,7 +52,9 @@ def test_notebook_04_figures_are_built():
     assert drawn(fid, [32.0, 32.0])  # the floor: the own student
     assert acc.get_ylabel() and fid.get_ylabel() and acc.get_xlabel()
     plt.close(fig)
-    fig = plots.plot_paired({"a": [0.3, 0.4], "b": [0.35, 0.45]}, "accuracy (%)", "t", references=[(0.9, "teacher")])
+    fig = plots.plot_paired({"a": [0.3, 0.4], "b": [0.35, 0.45]}, "accuracy (%)", "t", references=[(0.9, "teacher")],
+                             xlabel="exposure")
+    assert fig.axes[0].get_xlabel() == "exposure"
     assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([35.0, 40.0])
     plt.close(fig)
     fig = plots.plot_grouped({"a": {"probs": [0.3, 0.4], "label": [0.2, 0.25]}, "b": {"probs": [0.1, 0.1]}},

@@ -41,7 +41,8 @@ def plot_copies(points: dict, teacher_acc: float, floor: str | None = None, titl
     return fig
 
 
-def plot_paired(values: dict, ylabel: str, title: str, references: tuple = (), chance: float | None = None):
+def plot_paired(values: dict, ylabel: str, title: str, references: tuple = (), chance: float | None = None,
+                xlabel: str | None = None):
     """Arms side by side, seeds paired: {arm: [value per seed, same seed order]} in [0, 1]. Bars are the means
     (printed above the seeds), each seed a grey line across the arms. references: (value, label) pairs, drawn as
     levels (the first dashed black, the next dotted in colour)."""
@@ -59,7 +60,7 @@ def plot_paired(values: dict, ylabel: str, title: str, references: tuple = (), c
     if chance is not None:
         ax.axhline(100 * chance, color="grey", ls=":", lw=0.8, label="chance")
     ax.set_xticks(xs, arms)
-    ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 100), xlabel=xlabel or "")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.86))
     fig.tight_layout()
@@ -67,7 +68,7 @@ def plot_paired(values: dict, ylabel: str, title: str, references: tuple = (), c
 
 
 def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None = None,
-                 reference_label: str = "teacher", chance: float | None = None):
+                 reference_label: str = "teacher", chance: float | None = None, xlabel: str | None = None):
     """Bars of seed means with the seeds as dots: {group: {arm: [value per seed]}}, values in [0, 1].
 
     chance: a level to draw as "chance" (e.g. 0.1 for ten classes)."""
@@ -90,7 +91,7 @@ def plot_grouped(values: dict, ylabel: str, title: str, reference: float | None 
     if chance is not None:
         ax.axhline(100 * chance, color="grey", ls=":", lw=1.0, label="chance")
     ax.set_xticks(range(len(groups)), groups)
-    ax.set(ylabel=ylabel, title=title, ylim=(0, 100))
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 100), xlabel=xlabel or "")
     ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.86))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
