@@ -4,6 +4,10 @@
 #   lr         bench/distill_study.py: each of notebook 03's students (hard, blended, label smoothing,
 #              shuffled teacher) at several learning rates, 3 seeds, judged on validation images from the
 #              test split; writes bench/results/gpu/distill_study_lr_full.json, which notebook 03 reads
+#   blackbox   bench/blackbox_choices.py: notebook 04's copier (its own student, label copies at every budget,
+#              probs and top_k at the smallest) at several learning rates and passes, 3 seeds, judged on validation
+#              images; writes bench/results/gpu/blackbox_choices_full.json, which notebooks 04 and 04b read (until it
+#              exists their full profile trains every copy at the study's default rate and passes)
 #   notebooks  notebooks in $NOTEBOOKS (default 02-07, 04b included) executed by a Jupyter kernel
 #              (bench/run_notebooks.py): the executed notebooks, their measured figures and per-cell timings
 #              as JSON. A machine without Jupyter installs nbclient and ipykernel from .offline/wheels
@@ -28,13 +32,19 @@ export PYTHONUNBUFFERED=1 COURSE_PROFILE=full
 if [ ! -d data/cifar10-jpeg ] && [ ! -d data/cifar-10-batches-py ] && [ -f .offline/cifar10-jpeg.tar.gz ]; then
     mkdir -p data && tar -xzf .offline/cifar10-jpeg.tar.gz -C data/  # the JPEG copy of CIFAR-10 (the machine may have no internet)
 fi
-steps=${STEPS:-lr notebooks teacher}
+steps=${STEPS:-lr blackbox notebooks teacher}
 status=0
 for step in $steps; do
     case $step in
     lr)
         python3 bench/distill_study.py --profile full --lrs 0.75 1.5 3 6 12 24 --seeds 3 2>&1 | tee "$out/distill_study_lr_full.log"
         rc=${PIPESTATUS[0]}; cp bench/results/gpu/distill_study_lr_full.json "$out/" 2>/dev/null; (exit "$rc")
+        ;;
+    blackbox)
+        python3 bench/blackbox_choices.py --profile full --min-passes 10 2>&1 | tee "$out/blackbox_choices_full.log"
+        rc=${PIPESTATUS[0]}
+        python3 bench/blackbox_choices.py --profile full --add probs@5000 2>&1 | tee -a "$out/blackbox_choices_full.log"
+        cp bench/results/gpu/blackbox_choices_full.json "$out/" 2>/dev/null; (exit "$rc")
         ;;
     notebooks)
         nbs=${NOTEBOOKS:-notebooks/02_train_the_teacher.ipynb notebooks/03_distill_the_student.ipynb notebooks/04_blackbox_distillation.ipynb notebooks/04b_what_limits_a_copy.ipynb notebooks/05_detect_distillation.ipynb notebooks/06_language_model.ipynb notebooks/07_on_policy_distillation.ipynb}
@@ -51,7 +61,7 @@ for step in $steps; do
             --out "$out/train_full.json" 2>&1 | tee "$out/train_bench.log"
         ;;
     *)
-        echo "unknown step '$step': expected lr, notebooks or teacher" >&2; exit 2 ;;
+        echo "unknown step '$step': expected lr, blackbox, notebooks or teacher" >&2; exit 2 ;;
     esac
     s=${PIPESTATUS[0]}
     [ "$s" -ne 0 ] && status=$s

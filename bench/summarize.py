@@ -28,6 +28,21 @@ def gain(g: dict) -> str:
 def headline(d: dict) -> str:
     """The figures a reader needs from one result file, whatever script wrote it."""
     runs = d.get("runs") or [{}]
+    if "fidelity_over_floor" in d:  # notebook 04's primary (blackbox_primary.py)
+        p, a = d["primary"], d["accuracy"]
+        return (f"copy - own labels {p['mean']:+.2f} [{p['lo']:+.2f}, {p['hi']:+.2f}] (n={p['n_seeds']}); copy "
+                f"{a['copy']:.2f}%, own labels {a['own_labels']:.2f}%, teacher {a['teacher']:.2f}%; {d['numerics']}, "
+                f"{d['threads']} threads")
+    if "gain_intervals_overlap" in d:  # blackbox_primary.py --compare
+        return (f"{len(d['runs'])} runs; gain intervals overlap: {d['gain_intervals_overlap']}; all meet the targets: "
+                f"{d['all_meet_targets']}")
+    if "born_again_minus_teacher" in d:  # born_again.py
+        return (f"teachers {', '.join(pct(a) for a in d['teacher_acc'])}; born-again - its teacher "
+                f"{gain(d['born_again_minus_teacher'])}; ensemble student - mean teacher "
+                f"{gain(d['ensemble_student_minus_mean_teacher'])}; the ensemble {pct(d['ensemble_acc'])}")
+    if "chosen" in d:  # blackbox_choices.py
+        return "; ".join(f"{arm} lr {c['lr']:g}, {c['passes']:g} passes ({pct(c['val_acc'])} val)"
+                         for arm, c in d["chosen"].items())
     if "decision" in d:  # notebook 07's feasibility (bench/onpolicy.py)
         c = d["decision"]["candidates"]
         return (f"lr {d.get('lr_chosen', d['study']['lr']):g}; primary {d['decision']['primary']}; on-policy - "

@@ -145,3 +145,22 @@ def student_loss(T: float = 1.0):
         return T ** 2 * losses.soft_target_loss(student_logits / T, targets)
 
     return loss_fn
+
+
+def mixed_loss(T: float = 1.0):
+    """loss_fn(student_logits, targets) for a copier that holds some true labels and bought the rest: rows that
+    name one class (a true label or a label answer, one-hot or as labels (N,)) get cross-entropy; rows that are
+    a distribution get T^2 * CE(targets, softmax(student / T)), notebook 03's soft term. The batch mean of both."""
+    T = losses.check_T(T)
+
+    def loss_fn(student_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if targets.ndim == 1:
+            return losses.hard_loss(student_logits, targets)
+        z = student_logits.float() if student_logits.dtype in (torch.float16, torch.bfloat16) else student_logits
+        targets = targets.to(z.dtype)
+        hard = targets.amax(1) == 1  # (B,) rows that are one class
+        ce = torch.nn.functional.cross_entropy(z, targets.argmax(1), reduction="none")  # (B,)
+        soft = -(targets * torch.nn.functional.log_softmax(z / T, dim=1)).sum(1) * T ** 2  # (B,)
+        return torch.where(hard, ce, soft).mean()
+
+    return loss_fn

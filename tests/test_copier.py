@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import blackbox_study, checks, copier, data, losses
+from course_utils import checks, copier, data, losses, stats
 from course_utils.server import BudgetExceeded, TEXT_TEMPLATES, TeacherAPI, TopK
 from test_server import C, _images, model  # noqa: F401  (model: the server tests' counting net, a fixture)
 
@@ -81,12 +81,10 @@ def test_student_loss_dispatches_on_the_targets():
     assert torch.allclose(copier.student_loss(T)(z, t), want)
 
 
-def test_take_and_at_budget():
+def test_take():
     ans = TopK(torch.arange(10).view(5, 2), torch.rand(5, 2))
     assert torch.equal(copier.take(ans, slice(0, 2)).classes, ans.classes[:2])
     assert copier.take(["a", "b", "c"], torch.tensor([2, 0])) == ["c", "a"]
-    assert math.isclose(blackbox_study.at_budget([100, 10_000], [0.5, 0.7], 1000), 0.6)
-    assert blackbox_study.at_budget([100, 10_000], [0.5, 0.7], 10 ** 6) == 0.7
 
 
 def test_checkers_accept_the_reference_and_reject_wrong_answers(capsys):
@@ -98,13 +96,35 @@ def test_checkers_accept_the_reference_and_reject_wrong_answers(capsys):
     assert not checks.same_mistake_rate(0.9, student, teacher, labels)
     assert not checks.same_mistake_rate(50, student, teacher, labels)
     assert "not a percentage" in capsys.readouterr().out
-    curves = {"label": {"acc": [[0.5, 0.5], [0.8, 0.8]]}, "probs": {"acc": [[0.6, 0.6], [0.85, 0.85]]}}
+    measured = {"label": {1000: [0.5, 0.5], 10_000: [0.8, 0.8]}, "probs": {1000: [0.6, 0.6], 10_000: [0.85, 0.85]}}
     prices = {"label": 1.0, "probs": 10.0}
-    assert checks.buy_exposure("label", curves, [1000, 10_000], prices, money=10)  # 10k labels beat 1k probs
-    assert not checks.buy_exposure("probs", curves, [1000, 10_000], prices, money=10)
+    assert checks.buy_exposure("label", measured, prices, money=10)  # 10k labels beat 1k probs
+    assert not checks.buy_exposure("probs", measured, prices, money=10)
     assert "Not yet" in capsys.readouterr().out
-    close = {"label": {"acc": [[0.5, 0.5], [0.842, 0.846]]}, "probs": {"acc": [[0.6, 0.6], [0.85, 0.85]]}}
+    close = {"label": {10_000: [0.842, 0.846]}, "probs": {10_000: [0.85, 0.85]}}
     cheap = {"label": 1.0, "probs": 1.0}  # same price: probs leads by 0.6 points, within the default tie of 1 point
-    assert checks.buy_exposure("label", close, [1000, 10_000], cheap, money=10)
-    assert "Not separable from probs" in capsys.readouterr().out
-    assert not checks.buy_exposure("label", close, [1000, 10_000], cheap, money=10, tie=0.001)
+    assert checks.buy_exposure("label", close, cheap, money=10)
+    assert "Not told apart from probs" in capsys.readouterr().out
+    assert not checks.buy_exposure("label", close, cheap, money=10, tie=0.001)
+    with pytest.raises(ValueError, match="not measured"):
+        checks.buy_exposure("label", close, cheap, money=5)
+
+
+def test_a_prediction_is_checked_against_the_runs_interval(capsys):
+    up, flat = stats.paired_summary([0.02, 0.03, 0.025]), stats.paired_summary([0.02, -0.03, 0.01])
+    assert checks.predicted_direction("higher", lambda: up, "T = 4 minus T = 2")
+    assert not checks.predicted_direction("lower", up, "T = 4 minus T = 2")
+    assert checks.predicted_direction("cannot tell", flat, "x")
+    assert not checks.predicted_direction("higher", flat, "x")
+    assert not checks.predicted_direction(None, flat, "x") and not checks.predicted_direction("up", flat, "x")
+    assert "choose one of" in capsys.readouterr().out
+
+
+def test_the_quizzes_accept_their_answers_and_explain_the_others(capsys):
+    from course_utils.checks.blackbox import QUIZZES
+    for notebook, questions in QUIZZES.items():
+        assert checks.blackbox_quiz(notebook, {n: q[0] for n, q in questions.items()})
+        wrong = {n: sorted(q[2])[0] for n, q in questions.items()}
+        assert not checks.blackbox_quiz(notebook, wrong)
+        assert not checks.blackbox_quiz(notebook, {1: "a"})  # every question must be answered
+    assert "0 of 3 right" in capsys.readouterr().out

@@ -41,26 +41,36 @@ def test_figures_are_built():
 
 
 def test_notebook_04_figures_are_built():
-    acc = np.array([[0.3, 0.32], [0.4, 0.41]])
-    curves = {"probs": {"acc": acc, "fid": acc}, "label": {"acc": acc - 0.05, "fid": acc - 0.05}}
-    curves["text"] = curves["label"]
-    for teacher_acc in (0.45, 0.9):  # drawn as a line, or named in the title when far above
-        fig = plots.plot_budget_curves(curves, [100, 1000], teacher_acc=teacher_acc, price_per_1k=1.0, title="t")
-        ys = [line.get_ydata() for line in fig.axes[0].lines]  # every exposure's seed-mean curve is drawn, in %
-        assert any(np.allclose(y, 100 * acc.mean(1)) or np.allclose(y, acc.mean(1)) for y in ys)
-        plt.close(fig)
+    points = {"0": {"acc": [0.3, 0.32], "fid": [0.31, 0.33]}, "250": {"acc": [0.4, 0.44], "fid": [0.41, 0.45]}}
+    fig = plots.plot_copies(points, teacher_acc=0.9, floor="0", title="t")
+    acc, fid = fig.axes
+
+    def drawn(ax, ys):
+        return any(len(line.get_ydata()) == len(ys) and np.allclose(line.get_ydata(), ys) for line in ax.lines)
+    assert acc.get_ylim() == (0, 100) and drawn(acc, [90, 90])  # the teacher, inside the axes
+    assert drawn(acc, [31.0, 42.0])  # seed means, in %
+    assert drawn(fid, [32.0, 32.0])  # the floor: the own student
+    assert acc.get_ylabel() and fid.get_ylabel() and acc.get_xlabel()
+    plt.close(fig)
+    fig = plots.plot_paired({"a": [0.3, 0.4], "b": [0.35, 0.45]}, "accuracy (%)", "t", references=[(0.9, "teacher")],
+                             xlabel="exposure")
+    assert fig.axes[0].get_xlabel() == "exposure"
+    assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([35.0, 40.0])
+    plt.close(fig)
     fig = plots.plot_grouped({"a": {"probs": [0.3, 0.4], "label": [0.2, 0.25]}, "b": {"probs": [0.1, 0.1]}},
                              ylabel="%", title="t", reference=0.9)
     plt.close(fig)
-    rows = [{"teacher": "weak", "teacher_acc": 0.3, "student_acc": [0.25, 0.27], "fidelity": [0.6, 0.62],
-             "twin_agreement": 0.4},
-            {"teacher": "strong", "teacher_acc": 0.9, "student_acc": [0.8, 0.82], "fidelity": [0.9, 0.91],
-             "twin_agreement": None}]  # a teacher without a twin (the quick profile's course teacher)
-    fig = plots.plot_teacher_cap(rows, truth_acc=[0.5, 0.52])
-    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.get_xticklabels() + ax.texts)
+    rows = [{"teacher": "weak", "teacher_acc": 0.3, "copy_acc": [0.25, 0.27], "copy_fid": [0.6, 0.62],
+             "floor_acc": [0.35, 0.37], "floor_fid": [0.3, 0.32], "twin_agreement": 0.4},
+            {"teacher": "strong", "teacher_acc": 0.9, "copy_acc": [0.8, 0.82], "copy_fid": [0.9, 0.91],
+             "floor_acc": [0.35, 0.37], "floor_fid": [0.36, 0.38], "twin_agreement": None}]  # no twin: quick's course teacher
+    fig = plots.plot_teacher_cap(rows)
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "weak" in texts and "strong" in texts
     twin = [line for line in fig.axes[1].lines if line.get_marker() == "x"]
     assert len(twin) == 1 and list(twin[0].get_ydata()) == [40.0]  # one cross, in %
+    floor = [line for line in fig.axes[1].lines if line.get_marker() == "D"]
+    assert len(floor) == 1 and list(floor[0].get_ydata()) == pytest.approx([31.0, 37.0])  # the floor per teacher
     plt.close(fig)
 
 
@@ -77,3 +87,15 @@ def test_language_model_figures_show_their_numbers():
     fig = plots.plot_behaviour({"style": {"teacher": [0.8], "top_k": [0.5, 0.7]}})
     assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([80, 60])
     plt.close("all")
+
+
+def test_no_figure_name_is_imported_twice():
+    """Two submodules with a figure of the same name: the later import would silently replace the earlier one."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(plots.__file__)).read_text())
+    names = [a.asname or a.name for node in tree.body if isinstance(node, ast.ImportFrom) for a in node.names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    assert not twice, f"course_utils.plots imports {twice} from two submodules: rename one"
+    assert len(plots.__all__) == len(set(plots.__all__)), "plots.__all__ names a figure twice"

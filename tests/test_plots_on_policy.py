@@ -25,9 +25,9 @@ def test_exposure_figure():
 
 def test_students_paired_and_bump_figures():
     per = {n: {m: [0.1, 0.2, 0.15] for m in plots.on_policy.METRICS} for n in onpolicy_study.STUDENTS}
-    labelled(plots.plot_students(per, title="t"))
+    labelled(plots.plot_policy_students(per, title="t"))
     summaries = {n: stats.paired_summary([0.01, 0.02, 0.015]) for n in ("on_policy", "mixed", "reverse_kl")}
     summaries["mixed"] = stats.paired_summary([0.01])  # one seed: no interval, still drawn
-    labelled(plots.plot_paired(summaries, "on_policy", "difference"))
+    labelled(plots.plot_policy_paired(summaries, "on_policy", "difference"))
     fits = {"forward": [onpolicy_study.fit_bump("forward", 0, steps=5)]}
     labelled(plots.plot_bump(onpolicy_study.BUMP_WORDS, onpolicy_study.BUMP_TEACHER, fits))

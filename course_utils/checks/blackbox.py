@@ -1,44 +1,41 @@
-"""Checkers of notebooks 04 and 04b: which exposure to buy, top-k answers to probabilities (04), the
-same-mistake rate (04b)."""
+"""Checkers of notebooks 04 and 04b: which exposure to buy, top-k answers to probabilities, a prediction against
+a paired run (04), the same-mistake rate (04b), and both notebooks' quizzes."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .. import blackbox_study, copier, metrics
+from .. import copier, metrics, stats
 from ..server import TopK
-from .common import close, percentage, report
+from .common import close, multiple_choice, percentage, report
 
 
-def buy_exposure(choice, curves: dict, budgets, prices: dict, money: float, tie: float = 0.01) -> bool:
-    """Exercise 04.1: with `money` to spend and a price per 1,000 queries for each exposure, which
-    exposure buys the most accurate student? curves: {exposure: {"acc": (budgets, seeds)}} as measured.
-
-    tie: exposures whose expected accuracy is within this share (default 0.01: one point) of the best
-    are not told apart by a few seeds; any of them is accepted, and the tie is named.
-    """
+def buy_exposure(choice, measured: dict, prices: dict, money: float, tie: float = 0.01) -> bool:
+    """Exercise 04.1: with `money` to spend and a price per 1,000 queries for each exposure, which exposure buys
+    the most accurate copy? measured: {exposure: {budget: [accuracy per seed]}}; each price must buy a measured
+    budget exactly. Exposures within `tie` (a share: 0.01 is one point) of the best are all accepted, and named."""
     if choice is None:
         return report(False, f"replace None with one of {sorted(prices)}.")
-    if choice not in prices or choice not in curves:
-        return report(False, f"choose one of the exposures on sale, {sorted(set(prices) & set(curves))}; "
-                              f"got {choice!r}.")
+    if choice not in prices:
+        return report(False, f"choose one of the exposures on sale, {sorted(prices)}; got {choice!r}.")
     expected = {}
     for e, price in prices.items():
-        if e in curves:
-            queries = money / price * 1000
-            expected[e] = (queries, blackbox_study.at_budget(budgets, np.mean(curves[e]["acc"], axis=1), queries))
+        queries = round(money / price * 1000)
+        if queries not in measured.get(e, {}):
+            raise ValueError(f"{money:g} dollars at {price:g} per 1,000 buy {queries:,d} {e} queries, which were not "
+                             f"measured (measured: {sorted(measured.get(e, {}))}). Choose prices that buy measured budgets.")
+        expected[e] = (queries, float(np.mean(measured[e][queries])))
     best = max(expected, key=lambda e: expected[e][1])
-    lines = "; ".join(f"{e}: {q:,.0f} queries -> {100 * a:.1f}%" for e, (q, a) in expected.items())
+    lines = "; ".join(f"{e}: {q:,d} queries -> {100 * a:.1f}%" for e, (q, a) in expected.items())
     tied = [e for e in expected if expected[e][1] >= expected[best][1] - tie]
     if choice in tied:
         others = [e for e in tied if e != choice]
-        note = (f" Not separable from {' and '.join(others)} with these seeds (within {100 * tie:g} point"
-                f"{'s' if tie != 0.01 else ''} of each other)." if others else "")
-        return report(True, f"{choice} buys the best student for {money:g}.{note} {lines}.")
-    return report(False, f"{choice} buys {expected[choice][0]:,.0f} queries, and the measured curve says about "
-                          f"{100 * expected[choice][1]:.1f}% there; another exposure does better. For each exposure, "
-                          f"divide the money by its price to get the queries it buys, then read its accuracy curve at "
-                          f"that number of queries (blackbox_study.at_budget does the reading).")
+        note = (f" Not told apart from {' and '.join(others)} (within {100 * tie:g} point of each other)."
+                if others else "")
+        return report(True, f"{choice} buys the best copy for {money:g} dollars.{note} {lines}.")
+    return report(False, f"{choice} buys {expected[choice][0]:,d} queries, and the copies measured there reach about "
+                          f"{100 * expected[choice][1]:.1f}%; another exposure does better. For each exposure, divide the "
+                          "money by its price to get the queries it buys, then look up the copies measured at that budget.")
 
 
 def topk_to_probs(fn) -> bool:
@@ -85,3 +82,63 @@ def same_mistake_rate(value, student_pred: torch.Tensor, teacher_pred: torch.Ten
                               "the images where teacher_pred != labels, then compare student_pred with teacher_pred there.")
     return report(False, f"{float(value):.4f} is not it. Mask = teacher_pred != labels; then the mean of "
                           "(student_pred[mask] == teacher_pred[mask]).")
+
+
+def predicted_direction(choice, run, what: str) -> bool:
+    """A 'predict, then run' exercise: choice 'higher', 'lower' or 'cannot tell'; `run` (a function returning a
+    stats.paired_summary, new setting minus old, or that summary) runs only once a prediction is written."""
+    options = ("higher", "lower", "cannot tell")
+    if choice is None:
+        return report(False, f"write your prediction first: one of {options}. Then run the cell.")
+    if choice not in options:
+        return report(False, f"choose one of {options}, as a string; got {choice!r}.")
+    summary = run() if callable(run) else run
+    told = stats.excludes_zero(summary)
+    measured = ("higher" if summary["mean"] > 0 else "lower") if told else "cannot tell"
+    interval = stats.format_interval(summary)
+    if choice == measured:
+        return report(True, f"{what}: {interval}, so '{measured}'.")
+    return report(False, f"{what}: {interval}, which reads '{measured}' at these seeds, not '{choice}'. "
+                          "An interval that includes zero cannot tell; one wholly above or below zero can.")
+
+
+QUIZZES = {
+    "04": {
+        1: ("b", "a label API answers one class per image: the cheapest answer, the one a chat API gives.",
+            {"a": "logits are what a white-box student sees; a closed API does not serve them.",
+             "c": "a label answer carries no probability at all; that would be the probs exposure."}),
+        2: ("c", "the floor is the copier's own student: same labels, same training, no queries.",
+            {"a": "the twin is another reference: a second teacher trained like the first.",
+             "b": "chance (10%) is far below what any trained student agrees with the teacher."}),
+        3: ("a", "choices made on the test images would make the test score optimistic; validation images keep "
+                 "the test for one measurement per copy.",
+            {"b": "validation images are no cheaper to score than test images.",
+             "c": "both come from the same test split, so they are alike; that is why validation predicts the test."}),
+        4: ("b", "on random images the teacher's answers pile on a few classes, so they teach little about photos.",
+            {"a": "the table of answers shows otherwise: a few classes take most of them.",
+             "c": "the teacher answers every query, whatever the image."}),
+    },
+    "04b": {
+        1: ("a", "a copy learns what the answers say, mistakes included: its teacher's quality caps it in practice.",
+            {"b": "the copy's size matters too, but a weak teacher's answers are the first limit.",
+             "c": "copies of the cheap teachers repeat their mistakes far more than the own student does."}),
+        2: ("c", "the twin is a reference: copies can agree with a teacher more than its twin does.",
+            {"a": "a twin sets no ceiling: a copy trained on the teacher's answers can agree with it more.",
+             "b": "the twin never sees the teacher's answers: it is trained on the true labels, like the teacher."}),
+        3: ("b", "like with like: the same student and the same training, labels by hand against answers bought.",
+            {"a": "a ratio between a weak copy and a strong teacher compares two different products.",
+             "c": "the teacher's training is the original's cost, not an alternative route to the copy."}),
+    },
+}
+
+
+def blackbox_quiz(notebook: str, answers: dict) -> bool:
+    """A notebook's quiz: answers {question number: letter}; each question checked, with why, and a total."""
+    questions = QUIZZES[notebook]
+    if set(answers) != set(questions):
+        return report(False, f"answer questions {sorted(questions)} (a dict {{number: letter}}); got {sorted(answers)}.")
+    right = 0
+    for number, (correct, praise, why) in questions.items():
+        print(f"{number}. ", end="")
+        right += multiple_choice(answers[number], correct, praise, why)
+    return report(right == len(questions), f"{right} of {len(questions)} right.")

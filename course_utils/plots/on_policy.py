@@ -52,7 +52,7 @@ METRICS = {"kl_own": "KL to the truth, own text\n(nats/word, up to the first sli
            "kl_after_slip": "KL to the teacher, after\nthe first slip (nats/word)"}
 
 
-def plot_students(per_student: dict, metrics=tuple(METRICS), title: str = ""):
+def plot_policy_students(per_student: dict, metrics=tuple(METRICS), title: str = ""):
     """One panel per measure: bars are seed means, dots the seeds. per_student: {student: {metric: [per seed]}}."""
     names = list(per_student)
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.6))
@@ -71,7 +71,7 @@ def plot_students(per_student: dict, metrics=tuple(METRICS), title: str = ""):
     return fig
 
 
-def plot_paired(summaries: dict, primary: str, ylabel: str, title: str = "", scale: float = 1.0):
+def plot_policy_paired(summaries: dict, primary: str, ylabel: str, title: str = "", scale: float = 1.0):
     """Each student minus the off-policy one, seed by seed: the mean (bar), its 95% t-interval (whisker) and the
     seeds (dots), times `scale` (100: shares as percentage points); the declared primary comparison outlined. A bar
     whose interval includes zero is hatched. summaries: {student: stats.paired_summary}."""
