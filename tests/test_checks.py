@@ -117,6 +117,8 @@ CONTEXT = {  # a checker's arguments after the answer, as the notebooks pass the
     "kl_with": 7.3e-09, "kl_without": 0.039,
     "logits": torch.tensor([[2.0, 0.1], [0.2, 1.5]]), "confidence": 0.7, "ratio": 64,
     "run": _panel(), "n": 10, "alpha": 0.01, "results": _students(),
+    "measured": {"label": {1000: [0.5, 0.5], 10_000: [0.8, 0.8]}, "probs": {1000: [0.6, 0.6], 10_000: [0.85, 0.85]}},
+    "what": "accuracy, new minus old",
 }
 BAD = {"nan": float("nan"), "np.nan": np.float64("nan"), "tensor nan": torch.tensor(float("nan")),
        "inf": float("inf"), "-inf": -math.inf, "None": None, "text": "abc", "list": [0.2], "list of text": ["b"],

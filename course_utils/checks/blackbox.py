@@ -7,7 +7,7 @@ import torch
 
 from .. import copier, metrics, stats
 from ..server import TopK
-from .common import close, multiple_choice, percentage, report
+from .common import close, percentage, quiz, report
 
 
 def buy_exposure(choice, measured: dict, prices: dict, money: float, tie: float = 0.01) -> bool:
@@ -132,13 +132,11 @@ QUIZZES = {
 }
 
 
-def blackbox_quiz(notebook: str, answers: dict) -> bool:
-    """A notebook's quiz: answers {question number: letter}; each question checked, with why, and a total."""
-    questions = QUIZZES[notebook]
-    if set(answers) != set(questions):
-        return report(False, f"answer questions {sorted(questions)} (a dict {{number: letter}}); got {sorted(answers)}.")
-    right = 0
-    for number, (correct, praise, why) in questions.items():
-        print(f"{number}. ", end="")
-        right += multiple_choice(answers[number], correct, praise, why)
-    return report(right == len(questions), f"{right} of {len(questions)} right.")
+def quiz_04(answers: dict) -> bool:
+    """Notebook 04's quiz: answers {question number: letter}; each question checked, with why, and a total."""
+    return quiz(answers, QUIZZES["04"])
+
+
+def quiz_04b(answers: dict) -> bool:
+    """Notebook 04b's quiz: answers {question number: letter}; each question checked, with why, and a total."""
+    return quiz(answers, QUIZZES["04b"])
