@@ -712,8 +712,7 @@ def test_nothing_in_the_project_loads_pickles_unsafely():
 # After a kernel restart a learner often runs just the exercise cell. Each exercise cell, run alone in a fresh
 # kernel, either checks the answer (its imports are in the cell) or, when it needs what earlier cells computed, says
 # so: it imports its checker, which installs the hint "Run the set-up cells first (Run > Run All Above)".
-EXERCISE_NOTEBOOKS = ["00_welcome", "01_soft_labels_and_temperature", "02_train_the_teacher", "03_distill_the_student",
-                      "07_on_policy_distillation"]  # the others: see issue 31
+EXERCISE_NOTEBOOKS = sorted(p.stem for p in (config.ROOT / "notebooks").glob("*.ipynb"))  # every notebook
 
 
 def _exercise_cells(name):
