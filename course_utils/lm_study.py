@@ -327,7 +327,7 @@ def differences(records: list, key: str, pairs: dict) -> list[dict]:
     """One row per pair (name: (a, b)): stats.paired of record.key of a minus of b, seed by seed, with its verdict
     (and the same in points, x 100, for shares)."""
     values = per_seed(records, key)
-    return [_row(name, stats.paired(values[a], values[b])) for name, (a, b) in pairs.items()]
+    return [_row(name, stats.paired(values[a], values[b]), key) for name, (a, b) in pairs.items()]
 
 
 def seen_minus_unseen(records: list) -> list[dict]:
@@ -338,8 +338,14 @@ def seen_minus_unseen(records: list) -> list[dict]:
             for name in seen if None not in unseen[name]]
 
 
-def _row(name: str, summary: dict) -> dict:
-    return {"difference": name, **summary, "verdict": stats.verdict(summary),
+def _row(name: str, summary: dict, key: str = "") -> dict:
+    """A table row; a KL's verdict names its direction, since a lower KL is the better one ("a gain" would mislead)."""
+    verdict = stats.verdict(summary)
+    if key == "kl_to_truth" and summary["n"] >= 2:
+        verdict = stats.reading(summary, above="interval above zero: the first is further from the truth",
+                                below="interval below zero: the first is closer to the truth",
+                                neither="interval includes zero: not told from the noise of training")
+    return {"difference": name, **summary, "verdict": verdict,
             **{f"points{end}": 100 * summary[k] for end, k in (("", "mean"), ("_lo", "lo"), ("_hi", "hi"))}}
 
 
