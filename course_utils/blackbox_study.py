@@ -139,11 +139,11 @@ class Split:
     never saw them). True labels of the stream and the unseen images are for the lab's analysis only."""
     stream: torch.Tensor
     stream_labels: torch.Tensor
-    pool_images: torch.Tensor
+    pool_images: torch.Tensor  # training images outside the stream: each seed's own labelled set
     pool_labels: torch.Tensor
-    val_images: torch.Tensor
+    val_images: torch.Tensor  # choices (learning rates, passes) are made here
     val_labels: torch.Tensor
-    test_images: torch.Tensor
+    test_images: torch.Tensor  # every reported accuracy and fidelity
     test_labels: torch.Tensor
     unseen_images: torch.Tensor
     unseen_labels: torch.Tensor
