@@ -23,6 +23,8 @@ GUIDE = ROOT / "docs" / "instructor.md"
 CPU = ROOT / "bench" / "results" / "cpu" / "notebook_timings_quick.json"
 DEMO = ROOT / "bench" / "results" / "cpu" / "notebook_timings_demo.json"
 START, END = "<!-- timings:start (tools/guide_times.py) -->", "<!-- timings:end -->"
+REHEARSAL = ("<!-- rehearsal:start (tools/guide_times.py) -->", "<!-- rehearsal:end -->")
+PLAN_90 = ("00_welcome", "01_soft_labels_and_temperature", "03_distill_the_student", "04_blackbox_distillation")
 WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_FIGURE, MINUTES_PER_EXERCISE = 150, 12, 1, 5
 
 
@@ -77,16 +79,38 @@ def table() -> str:
     return "\n".join([START, *rows, "", source, END])
 
 
+def rehearsal() -> str:
+    """The 90-minute plan's notebooks run in the demo profile: their measured times, and what that leaves."""
+    times = results.run_times()
+    demo = {name: times.get(f"{name}.ipynb", {}).get("demo") for name in PLAN_90}
+    if None in demo.values():
+        line = "The 90-minute plan has not been rehearsed in the demo profile for these versions."
+    else:
+        each = ", ".join(f"{name[:2]} {results.format_seconds(t)}" for name, t in demo.items())
+        slowest = max(demo.values())
+        line = (f"Rehearsed in the demo profile ({machine(DEMO)}): the plan's notebooks ran in {each}, "
+                f"{results.format_seconds(sum(demo.values()))} in all"
+                + (", so each is ready in its slot's first minute and the rest is talk, sliders and reading."
+                   if slowest < 60 else f"; the slowest takes {results.format_seconds(slowest)}: start it before its slot."))
+    return "\n".join([REHEARSAL[0], line, REHEARSAL[1]])
+
+
+def blocks(text: str) -> str:
+    """The guide with its generated blocks rewritten."""
+    for (start, end), make in (((START, END), table), (REHEARSAL, rehearsal)):
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"{GUIDE.relative_to(ROOT)} has no {start} ... {end} block: add one where it goes")
+        text = pattern.sub(lambda _: make(), text)
+    return text
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="exit 1 if the guide's table is out of date")
     args = parser.parse_args(argv)
     text = GUIDE.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        print(f"{GUIDE.relative_to(ROOT)} has no {START} ... {END} block: add one where the table goes")
-        return 1
-    new = pattern.sub(lambda _: table(), text)
+    new = blocks(text)
     if args.check:
         if new != text:
             print(f"{GUIDE.relative_to(ROOT)}'s timing table is out of date: run python tools/guide_times.py")
