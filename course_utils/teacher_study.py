@@ -61,7 +61,8 @@ def check_loop_is_fit(train_plain: Callable, cifar: data.CIFAR10, seed: int = 0,
     nets = []
     for trainer in (train_plain, _fit):  # the same start, the same batches
         config.set_seed(seed)
-        net = models.make_teacher(whiten_with=cifar.train_images).to(memory_format=data.MEMORY_FORMAT)  # as fit stores it
+        net = models.make_teacher(whiten_with=cifar.train_images)
+        net = net.to(memory_format=data.MEMORY_FORMAT)  # as fit stores it
         small = data.Loader(cifar.train_images[:n_images], cifar.train_labels[:n_images], batch_size=batch_size,
                            seed=seed)
         nets.append(trainer(net, small, one_pass))

@@ -8,15 +8,12 @@ import torch
 
 from course_utils import checkpoints, config, data, models, teacher_study, train
 
+from test_distill_study import tiny_cifar
 from test_train import notebooks_loop
 
 
-def tiny_cifar(per_class_train=4, per_class_test=3, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    ytr, yte = torch.arange(10).repeat(per_class_train), torch.arange(10).repeat(per_class_test)
-    xtr = torch.randint(0, 256, (len(ytr), 3, 32, 32), generator=g, dtype=torch.uint8)
-    xte = torch.randint(0, 256, (len(yte), 3, 32, 32), generator=g, dtype=torch.uint8)
-    return data.CIFAR10(xtr, ytr, xte, yte, source="synthetic")
+def tiny():
+    return tiny_cifar(per_class_train=4, per_class_test=3)  # 40 training, 30 test images
 
 
 def test_full_trains_the_teacher_here_quick_and_demo_use_the_shipped_one():
@@ -33,7 +30,7 @@ def test_full_trains_the_teacher_here_quick_and_demo_use_the_shipped_one():
 
 def test_the_pages_loop_gives_fits_weights_and_a_broken_loop_is_caught(capsys):
     train_plain = notebooks_loop("02_train_the_teacher.ipynb", "train_plain")
-    cifar = tiny_cifar()
+    cifar = tiny()
     assert teacher_study.check_loop_is_fit(train_plain, cifar, n_images=16, batch_size=8) is True  # 2 steps each way
     assert capsys.readouterr().out == "the loop above and train.fit, one pass over 16 images: identical weights: True\n"
 
@@ -63,7 +60,7 @@ def test_examples_are_right_answers_where_the_look_alike_gets_most():
 
 def test_quick_sets_the_short_run_aside_for_the_shipped_teacher_and_saves_no_checkpoint(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path / "results"))
-    run, cifar = teacher_study.settings("quick"), tiny_cifar()
+    run, cifar = teacher_study.settings("quick"), tiny()
     history = train.History(epoch=[1], train_loss=[2.3], train_acc=[0.1], test_acc=[0.25], seconds=[3.0], images_seen=60)
     teacher, provenance = teacher_study.choose(models.make_teacher(), history, run, cifar, "quick", "cpu")
     shipped, meta = checkpoints.load_pretrained_teacher("cpu")
@@ -75,7 +72,8 @@ def test_quick_sets_the_short_run_aside_for_the_shipped_teacher_and_saves_no_che
     saved = tmp_path / "teacher.pt"
     record = teacher_study.save(teacher, provenance, run, cifar, history, acc=0.9, acc_tta=0.91, profile="quick",
                                 checkpoint=saved)
-    assert not saved.exists() and "quick profile: nothing saved; notebooks 03-04 use the shipped teacher" in capsys.readouterr().out
+    assert not saved.exists()
+    assert "quick profile: nothing saved; notebooks 03-04 use the shipped teacher" in capsys.readouterr().out
     assert record["trained_here"] is False and record["epochs"] == meta["epochs"] and record["demo_test_acc"] == 0.25
     with pytest.raises(ValueError, match=r"at least 85%\), got 40.0%"):
         teacher_study.save(teacher, provenance, run, cifar, history, acc=0.4, acc_tta=0.4, profile="quick",
@@ -86,7 +84,7 @@ def test_the_full_profile_trains_saves_and_records_end_to_end_on_a_cpu_shrunk(tm
     """The full profile's path as the notebook runs it (train from scratch, keep it, evaluate, save the checkpoint and
     the results), on 40 synthetic images for half an epoch: a full-only branch cannot break unseen."""
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path / "results"))
-    run, cifar = replace(teacher_study.settings("full"), epochs=0.5, batch_size=10), tiny_cifar()
+    run, cifar = replace(teacher_study.settings("full"), epochs=0.5, batch_size=10), tiny()
     loader = data.Loader(cifar.train_images, cifar.train_labels, batch_size=run.batch_size, seed=run.seed)
     config.set_seed(run.seed)
     fresh = models.make_teacher(whiten_with=cifar.train_images)
