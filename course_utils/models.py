@@ -162,3 +162,18 @@ def layer_table(model: nn.Module) -> list[dict]:
     root = type(model).__name__
     return [{"layer": name, "output": shapes[name], "params": count_params(m),
              "flops": int(sum(counts[f"{root}.{name}"].values()))} for name, m in layers]
+
+
+def layer_rows(model: nn.Module) -> list[dict]:
+    """layer_table as the page shows it (show.table): the output shape as text "(C, H, W)", FLOPs in millions."""
+    return [{"layer": r["layer"], "output": str(r["output"]), "params": r["params"], "mflops": r["flops"] / 1e6}
+            for r in layer_table(model)]
+
+
+def size_comparison(teacher: nn.Module, student: nn.Module) -> str:
+    """Three lines: each net's widths, parameters and MFLOPs per image, then how much smaller the student is."""
+    t_flops, s_flops = flops_per_image(teacher), flops_per_image(student)
+    t_params, s_params = count_params(teacher), count_params(student)
+    return (f"teacher widths {teacher.cfg.widths}: {t_params:,d} parameters, {t_flops / 1e6:.1f} MFLOPs per image\n"
+            f"student widths {student.cfg.widths}:  {s_params:,d} parameters, {s_flops / 1e6:.1f} MFLOPs per image\n"
+            f"the student needs {t_flops / s_flops:.1f}x fewer FLOPs per image and is {t_params / s_params:.1f}x smaller")

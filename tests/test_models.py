@@ -68,3 +68,15 @@ def test_make_net_whitens_from_a_spread_of_a_class_sorted_set():
     sorted_net, shuffled_net = models.make_student(whiten_with=images), models.make_student(whiten_with=shuffled)
     assert torch.allclose(torch.linalg.eigvalsh(patch_cov(sorted_net)), torch.linalg.eigvalsh(patch_cov(shuffled_net)),
                           atol=0.1)
+
+
+def test_the_pages_layer_rows_and_size_comparison_read_the_layer_table():
+    t, s = models.make_teacher(), models.make_student()
+    rows, table = models.layer_rows(t), models.layer_table(t)
+    assert [r["layer"] for r in rows] == [r["layer"] for r in table] and rows[0]["output"] == "(24, 31, 31)"
+    assert [r["mflops"] * 1e6 for r in rows] == [r["flops"] for r in table]
+    lines = models.size_comparison(t, s).splitlines()
+    assert lines[0] == f"teacher widths (64, 256, 256): {models.count_params(t):,d} parameters, " \
+                       f"{models.flops_per_image(t) / 1e6:.1f} MFLOPs per image"
+    ratio = models.flops_per_image(t) / models.flops_per_image(s)
+    assert lines[2].startswith(f"the student needs {ratio:.1f}x fewer FLOPs per image")
