@@ -272,7 +272,8 @@ def most_similar(sim: torch.Tensor, classes=data.CLASSES) -> list[dict]:
     """Per true class, the other class the teacher gives the most probability on its images (the largest
     off-diagonal entry of class_similarity's row); rows for show.table (SIMILAR_COLUMNS)."""
     if sim.shape != (len(classes), len(classes)):
-        raise ValueError(f"sim must be (C, C) with one class name per row, got {tuple(sim.shape)} and {len(classes)} names.")
+        raise ValueError(f"sim must be (C, C) with one class name per row, got {tuple(sim.shape)} "
+                         f"and {len(classes)} names.")
     off = sim.clone().fill_diagonal_(0)
     return [{"class": name, "resembles most": classes[int(off[c].argmax())], "mean probability": off[c].max().item()}
             for c, name in enumerate(classes)]
