@@ -178,6 +178,22 @@ def load_pretrained_teacher(device=None) -> tuple[models.Net, dict]:
     return load(PRETRAINED_TEACHER, device)
 
 
+def describe(meta: dict) -> dict:
+    """A checkpoint's provenance in three lines (accuracy, data, how it was trained), for show.fields."""
+    def pct(key):
+        value = meta.get(key)
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        return f"{value:.2%}" if real and value == value else "?"  # NaN (value != value) is shown as unknown
+
+    epochs, seconds = meta.get("epochs"), meta.get("train_seconds")
+    return {"test accuracy": f"{pct('test_acc')} (with flip test-time augmentation {pct('test_acc_flip_tta')})",
+            "data": meta.get("data", "?"),
+            "trained": (f"{epochs:g} epochs in {seconds:.1f} s on {meta.get('device', '?')} "
+                        f"({meta.get('profile', '?')} profile), {meta.get('date', '?')}"
+                        if isinstance(epochs, numbers.Real) and isinstance(seconds, numbers.Real)
+                        else f"on {meta.get('device', '?')} ({meta.get('profile', '?')} profile)")}
+
+
 def load_teacher(device=None, verbose: bool = True) -> tuple[models.Net, dict]:
     """The teacher notebook 02 saved, else the shipped pretrained one."""
     path = TEACHER_CHECKPOINT if TEACHER_CHECKPOINT.exists() else PRETRAINED_TEACHER

@@ -78,6 +78,18 @@ def run_times() -> dict:
     return times
 
 
+PROFILE_TITLES = {"quick": "quick, 2-core CPU", "demo": "demo, same CPU", "full": "full, GPU"}
+
+
+def run_time_table() -> tuple[list[dict], dict]:
+    """(rows, columns) for show.table: each notebook's measured run time in each profile, 'not measured' where a
+    profile has no record yet (the full profile until a run on a GPU is committed)."""
+    times = run_times()
+    rows = [{"notebook": name.removesuffix(".ipynb"), **{p: format_seconds(t.get(p)) for p in PROFILE_TITLES}}
+            for name, t in sorted(times.items())]
+    return rows, {"notebook": "notebook", **{title: p for p, title in PROFILE_TITLES.items()}}
+
+
 def format_seconds(seconds: float | None) -> str:
     """'9 s', '77 s' or '3.9 min'; 'not measured' for None."""
     if seconds is None:

@@ -8,7 +8,9 @@ line names both: a number on the page is exact for this machine, this thread cou
 """
 from __future__ import annotations
 
+import platform
 import time
+from importlib import metadata
 
 import torch
 
@@ -34,6 +36,17 @@ def start(measure_numerics: bool = True) -> tuple[torch.device, str]:
     print(f"device: {device} ({torch.get_num_threads()} threads), profile: {profile}, numerics: {chosen}")
     install_guard()
     return device, profile
+
+
+def environment() -> dict:
+    """What the course sees on this machine (config.describe()) and the versions of the packages a page uses."""
+    info = config.describe() | {"python": platform.python_version()}
+    for package in ("numpy", "matplotlib", "ipywidgets"):
+        try:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            info[package] = "not installed (make lab installs it)"
+    return info
 
 
 def elapsed() -> float:

@@ -2,6 +2,7 @@
 instead of hand-aligning f-strings.
 
     show.table(records, {"exposure": "exposure", "accuracy (%)": ("acc", ".1f"), "seeds": "n"})
+    show.fields({"device": "cpu", "torch": "2.14.1"})
 
 Each record is a dict or a dataclass instance; a column maps its title to a key, or to (key, format spec).
 A value that is a list or tuple of numbers is shown as its mean (seeds averaged), formatted the same way.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
 def _as_dict(record) -> dict:
@@ -67,3 +68,12 @@ def _is_number(value) -> bool:
 def table(records: Iterable, columns: dict | None = None) -> None:
     """Print `records` as an aligned table (see format_table)."""
     print(format_table(records, columns))
+
+
+def fields(record: Mapping) -> None:
+    """Print one record as aligned `name  value` lines: an environment, a checkpoint's provenance."""
+    if not isinstance(record, Mapping) or not record:
+        raise TypeError(f"show.fields takes a non-empty mapping of names to values, got {record!r}.")
+    width = max(len(str(name)) for name in record)
+    for name, value in record.items():
+        print(f"{str(name):{width}s}  {value}")

@@ -32,3 +32,13 @@ def test_shipped_teacher_loads_with_its_provenance(cifar):
     assert meta["test_acc"] > 0.88
     q = cifar.subset(test_per_class=50)
     assert train.evaluate(teacher, q.test_images, q.test_labels) > 0.8
+
+
+def test_describe_gives_the_provenance_in_three_lines_and_marks_what_is_missing():
+    meta = {"test_acc": 0.8918, "test_acc_flip_tta": 0.9046, "data": "jpeg", "epochs": 18, "train_seconds": 5.61,
+            "device": "NVIDIA H100", "profile": "full", "date": "2026-11-27"}
+    assert checkpoints.describe(meta) == {
+        "test accuracy": "89.18% (with flip test-time augmentation 90.46%)", "data": "jpeg",
+        "trained": "18 epochs in 5.6 s on NVIDIA H100 (full profile), 2026-11-27"}
+    bare = checkpoints.describe({"test_acc": float("nan"), "device": "cpu"})
+    assert bare["test accuracy"].startswith("?") and bare["trained"] == "on cpu (? profile)"

@@ -25,3 +25,12 @@ def test_save_refuses_a_figure_that_would_overwrite_the_machine(tmp_path, monkey
 def test_bench_reads_committed_json_or_says_none():
     assert results.bench("cpu/distill_study_lr_quick.json")["chosen_lr"]["blended"] > 0
     assert results.bench("no/such.json") is None
+
+
+def test_the_run_time_table_has_every_profile_and_says_what_is_not_measured(monkeypatch):
+    monkeypatch.setattr(results, "run_times", lambda: {"01_x.ipynb": {"quick": 13.0}, "00_y.ipynb": {"quick": 95.0,
+                                                                                                     "demo": 8.0}})
+    rows, columns = results.run_time_table()
+    assert list(columns) == ["notebook", "quick, 2-core CPU", "demo, same CPU", "full, GPU"]
+    assert rows == [{"notebook": "00_y", "quick": "1.6 min", "demo": "8 s", "full": "not measured"},
+                    {"notebook": "01_x", "quick": "13 s", "demo": "not measured", "full": "not measured"}]

@@ -43,3 +43,15 @@ def test_elapsed_before_start_says_what_to_run(monkeypatch):
     monkeypatch.setattr(session, "_started", None)
     with pytest.raises(RuntimeError, match="run the set-up cells first"):
         session.elapsed()
+
+
+def test_environment_adds_python_and_package_versions_to_describe():
+    import platform
+
+    import numpy
+
+    from course_utils import config
+    info = session.environment()
+    assert info.items() >= config.describe().items()
+    assert info["python"] == platform.python_version() and info["numpy"] == numpy.__version__
+    assert set(info) >= {"matplotlib", "ipywidgets"}

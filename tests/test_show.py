@@ -36,3 +36,14 @@ def test_a_missing_key_names_it():
 def test_other_records_are_refused():
     with pytest.raises(TypeError, match="dicts or dataclass"):
         show.format_table([("a", 1)])
+
+
+def test_fields_align_names_and_values(capsys):
+    show.fields({"device": "cpu", "cpu_threads": 2})
+    assert capsys.readouterr().out.splitlines() == ["device       cpu", "cpu_threads  2"]
+
+
+@pytest.mark.parametrize("bad", [{}, [("device", "cpu")], None])
+def test_fields_refuse_what_is_not_a_mapping(bad):
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        show.fields(bad)
