@@ -1,14 +1,43 @@
 """Soft labels and temperature, the maths of notebook 01: softened distributions, the gradients
-that explain the T^2 factor, the high-temperature limit, and a teacher's dark knowledge per class."""
+that explain the T^2 factor, the high-temperature limit, and a teacher's dark knowledge per class; the
+notebook's parameters per profile, and the real teacher's answers on CIFAR-10 test images."""
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from . import checkpoints, config, data, train
 from .losses import entropy, soft_loss, softmax_with_temperature
 
 ANIMALS = ("dog", "wolf", "fox", "cat", "car")  # the classes of notebook 01's toy examples
 DOG_PHOTO_PROBS = (0.9, 0.08, 0.0186, 0.001, 0.0004)  # a teacher's answer for a dog photo (sums to 1)
+
+
+@dataclass
+class Lesson:
+    test_per_class: int  # CIFAR-10 test images per class shown to the real teacher (section 6)
+    gallery_Ts: tuple = (1, 4, 10)  # temperatures of the real teacher's gallery
+    grad_Ts: tuple = (1, 2, 4, 8, 16, 32)  # temperatures of the gradient table (section 4)
+    limit_Ts: tuple = (1, 2, 5, 10, 20, 50, 100)  # temperatures of the high-T limit (section 5)
+    seed: int = 0  # which test images the subset holds
+
+
+LESSONS = {
+    "quick": Lesson(test_per_class=30),  # CPU: 300 images, about half a second of teacher inference
+    "full": Lesson(test_per_class=1000),  # all 10,000 test images: a GPU answers in a blink
+}
+
+
+def lesson(profile: str) -> Lesson:
+    """Notebook 01's parameters for a profile (the demo profile uses the quick one's)."""
+    name = config.study_profile(profile)
+    if name not in LESSONS:
+        raise ValueError(f"no notebook 01 parameters for the profile {profile!r}: expected one of "
+                         f"{sorted(LESSONS)} or 'demo' (set COURSE_PROFILE).")
+    return LESSONS[name]
 
 
 def logits_from_probs(probs) -> torch.Tensor:
@@ -43,6 +72,55 @@ def soft_labels(logits, Ts) -> torch.Tensor:
     return torch.stack([softmax_with_temperature(z, float(T)) for T in Ts])
 
 
+SOFTMAX_COLUMNS = {"T": "T", **{c: (c, ".3f") for c in ANIMALS}, "entropy": ("entropy", ".3f"),
+                   "wolf/cat": ("wolf/cat", ".2f")}  # show.table columns for softmax_rows of the animals
+
+
+def softmax_rows(logits, Ts, classes=ANIMALS, ratio=("wolf", "cat")) -> list[dict]:
+    """Per T: softmax(z / T) per class (losses.softmax_with_temperature, as in training), its entropy (nats) and
+    the ratio of two classes' probabilities, keyed "wolf/cat"; rows for show.table (SOFTMAX_COLUMNS)."""
+    z = as_logits(logits)
+    if len(classes) != len(z):
+        raise ValueError(f"softmax_rows needs one class name per logit: {len(z)} logits, {len(classes)} names.")
+    i, j = classes.index(ratio[0]), classes.index(ratio[1])
+    rows = []
+    for T in Ts:
+        p = softmax_with_temperature(z, T)  # (N,)
+        rows.append({"T": T, **dict(zip(classes, p.tolist())), "entropy": entropy(p).item(),
+                     f"{ratio[0]}/{ratio[1]}": (p[i] / p[j]).item()})
+    return rows
+
+
+def softmax_limits(logits, tie=(2.0, 2.0, 0.0, -1.0, -3.0), cold: float = 0.01, hot: float = 1e4) -> list[dict]:
+    """Checks softmax with temperature's limits and invariants on `logits` (and on `tie`, two equal maxima):
+    T -> 0 the argmax, T -> infinity uniform, p_i(T) / p_j(T) = (p_i(1) / p_j(1))^(1/T), the order kept.
+    Raises ValueError naming the property that failed; returns one row per property for show.table."""
+    z = as_logits(logits)
+    tied = as_logits(tie)
+    n, top = len(z), torch.zeros(len(z), dtype=torch.float64)
+    top[z.argmax()] = 1.0
+    share = (tied == tied.max()).double() / (tied == tied.max()).sum()
+    p1 = softmax_with_temperature(z, 1.0)
+    holds = {
+        "T -> 0 gives the argmax": torch.allclose(softmax_with_temperature(z, cold), top),
+        "tied maxima share equally": torch.allclose(softmax_with_temperature(tied, cold), share),
+        "T -> infinity gives the uniform distribution":
+            torch.allclose(softmax_with_temperature(z, hot), torch.full((n,), 1 / n, dtype=torch.float64), atol=1e-3),
+        "ratios follow (p_i / p_j)^(1/T)": True,
+        "the order never changes": True,
+    }
+    for T in (0.5, 1.0, 2.0, 5.0):
+        p = softmax_with_temperature(z, T)
+        rule = (p1[:, None] / p1[None, :]) ** (1 / T)  # (N, N) the ratios at T = 1, to the power 1/T
+        holds["ratios follow (p_i / p_j)^(1/T)"] &= bool(((p[:, None] / p[None, :] - rule).abs() <= 1e-9 * rule).all())
+        holds["the order never changes"] &= p.argsort().tolist() == z.argsort().tolist()
+    failed = [name for name, ok in holds.items() if not ok]
+    if failed:
+        raise ValueError(f"softmax with temperature broke {failed} on logits {z.tolist()} (tie {tied.tolist()}, "
+                         f"T = {cold} and {hot}): check losses.softmax_with_temperature.")
+    return [{"property": name, "holds": "yes"} for name in holds]
+
+
 def temperature_summary(logits, T: float) -> dict:
     """What the explorer reports at temperature T: probabilities, entropy (nats), p(2nd)/p(3rd), argmax."""
     z = as_logits(logits)
@@ -53,13 +131,14 @@ def temperature_summary(logits, T: float) -> dict:
             "argmax": int(p.argmax())}
 
 
-def temperature_gradients(student_logits, teacher_logits, Ts) -> dict:
+def temperature_gradients(student_logits, teacher_logits, Ts, atol: float = 1e-12) -> dict:
     r"""Gradient norms w.r.t. the student logits, by autograd (float64), and the formulas they must match.
 
     With p = softmax(t / T), q = softmax(s / T): d KL(p || q) / d s_i = (q_i - p_i) / T, so the gradient of
     T^2 KL (= losses.soft_loss, a batch mean) is T (q - p) / B. Returns numpy arrays over Ts:
     kl (norm of grad KL), soft (norm of grad T^2 KL), max_error (largest |autograd - formula|), and the
     float limit: the norm of (s~ - t~) / (N B), which soft approaches for large T (s~, t~ mean-subtracted).
+    Raises ArithmeticError if autograd and a formula differ by more than atol at some T.
     """
     s0 = torch.as_tensor(student_logits, dtype=torch.float64)
     t = torch.as_tensor(teacher_logits, dtype=torch.float64)
@@ -80,10 +159,27 @@ def temperature_gradients(student_logits, teacher_logits, Ts) -> dict:
         out["soft"].append(g_soft.norm().item())
         out["max_error"].append(err)
     out = {k: np.array(v) for k, v in out.items()}
+    if not out["max_error"].max() <= atol:
+        worst = int(out["max_error"].argmax())
+        raise ArithmeticError(f"autograd of losses.soft_loss differs from (q - p) / T or T (q - p) by "
+                              f"{out['max_error'][worst]:.1e} at T = {out['T'][worst]:g} (expected at most {atol:g}): "
+                              f"check losses.soft_loss and losses.softmax_with_temperature.")
     N = s0.shape[-1]
     d = (s0 - s0.mean(-1, keepdim=True)) - (t - t.mean(-1, keepdim=True))  # (B, N) centred logit gap
     out["limit"] = d.norm().item() / (N * B)  # T (q - p) / B -> (s~ - t~) / (N B) as T grows
     return out
+
+
+GRADIENT_COLUMNS = {"T": ("T", ".0f"), "|grad KL|": ("kl", ".5f"), "shrink": ("shrink", ".2f"),
+                    "|grad T^2 KL|": ("soft", ".4f")}  # show.table columns for gradient_rows
+
+
+def gradient_rows(grads: dict) -> list[dict]:
+    """temperature_gradients' arrays as one row per T for show.table (GRADIENT_COLUMNS), with `shrink`: how many
+    times smaller |grad KL| is than at the previous T (None in the first row)."""
+    kl = grads["kl"]
+    return [{"T": T, "kl": kl[i], "shrink": kl[i - 1] / kl[i] if i else None, "soft": grads["soft"][i]}
+            for i, T in enumerate(grads["T"])]
 
 
 def hard_gradient_norm(student_logits, label: int) -> float:
@@ -110,6 +206,15 @@ def high_temperature_limit(student_logits, teacher_logits, Ts) -> dict:
     return {"T": np.array([float(T) for T in Ts]), "soft": soft, "mse": np.full(len(soft), mse), "ratio": soft / mse}
 
 
+LIMIT_COLUMNS = {"T": ("T", ".0f"), "T^2 KL": ("soft", ".4f"), "ratio": ("ratio", ".4f")}  # for limit_rows
+
+
+def limit_rows(limit: dict) -> list[dict]:
+    """high_temperature_limit's arrays as one row per T for show.table (LIMIT_COLUMNS): T, T^2 KL, its ratio to
+    the logit-matching value."""
+    return [{"T": T, "soft": soft, "ratio": ratio} for T, soft, ratio in zip(limit["T"], limit["soft"], limit["ratio"])]
+
+
 def hesitant_examples(probs: torch.Tensor, labels: torch.Tensor, per_class: int = 1) -> torch.Tensor:
     """Per class, the correctly answered images whose runner-up class gets the most probability."""
     probs, labels = probs.cpu(), labels.cpu()
@@ -134,10 +239,103 @@ def typical_examples(probs: torch.Tensor, labels: torch.Tensor, top1: float = 0.
     return torch.cat(picks)
 
 
+def picker_choices(probs: torch.Tensor, labels: torch.Tensor) -> list[int]:
+    """Two images per class for the teacher explorer's picker: a hesitant one, then a typical one (top-1 near 0.9)."""
+    hesitant, typical = hesitant_examples(probs, labels), typical_examples(probs, labels, top1=0.9)
+    return torch.stack([hesitant, typical], 1).flatten().tolist()  # class by class: hesitant, typical
+
+
+def true_class_reading(logits: torch.Tensor, labels: torch.Tensor, T: float) -> str:
+    """What the true class keeps at temperature T on these images: the range of its probability, beside uniform.
+    Raises ValueError if the true class no longer leads on some image (the gallery's caption says it does)."""
+    p = softmax_with_temperature(logits, float(T))  # (n, C)
+    lost = (p.argmax(1) != labels).nonzero().flatten().tolist()
+    if lost:
+        raise ValueError(f"at T = {T:g} the true class no longer leads on images {lost} of {len(labels)}: "
+                         f"pick images the teacher gets right (typical_examples) or a lower T.")
+    true = p[torch.arange(len(labels)), labels]
+    return (f"at T = {T:g} the true class gets {true.min().item():.2f}-{true.max().item():.2f} "
+            f"(uniform: {1 / p.shape[1]:.2f})")
+
+
 def class_similarity(probs: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Mean soft label per true class, shape (C, C): row i averages the teacher's probabilities on class i."""
     probs, labels = probs.cpu().double(), labels.cpu()
     return torch.stack([probs[labels == c].mean(0) for c in range(num_classes)])
+
+
+SIMILAR_COLUMNS = {"class": "class", "resembles most": "resembles most",
+                   "mean probability": ("mean probability", ".3f")}  # show.table columns for most_similar
+
+
+def most_similar(sim: torch.Tensor, classes=data.CLASSES) -> list[dict]:
+    """Per true class, the other class the teacher gives the most probability on its images (the largest
+    off-diagonal entry of class_similarity's row); rows for show.table (SIMILAR_COLUMNS)."""
+    if sim.shape != (len(classes), len(classes)):
+        raise ValueError(f"sim must be (C, C) with one class name per row, got {tuple(sim.shape)} "
+                         f"and {len(classes)} names.")
+    off = sim.clone().fill_diagonal_(0)
+    return [{"class": name, "resembles most": classes[int(off[c].argmax())], "mean probability": off[c].max().item()}
+            for c, name in enumerate(classes)]
+
+
+# ----------------------------------------------------------------------------- a real teacher on CIFAR-10
+
+@dataclass
+class TeacherAnswers:
+    """The course's CIFAR-10 teacher on a balanced subset of the test images, on the CPU."""
+    logits: torch.Tensor  # (N, 10) float64, the teacher's logits
+    images: torch.Tensor  # (N, 3, 32, 32) uint8
+    labels: torch.Tensor  # (N,) int64
+    probs: torch.Tensor  # (N, 10) float64, softmax at T = 1
+    acc: float  # the share of the N images it gets right
+    source: str  # which copy of CIFAR-10 the images came from
+    meta: dict  # the teacher checkpoint's provenance (profile, device, test_acc, data)
+
+
+def accuracy_noise(acc: float, n: int, full_acc: float | None = None) -> dict:
+    """How noisy an accuracy measured on n images is: its standard error sqrt(p(1-p)/n); and, given the full test
+    set's accuracy p0, how many standard errors (sqrt(p0(1-p0)/n)) `acc` lies from it and how rarely a draw of n
+    images lands at least that far off, either way (normal approximation: once in 1 / erfc(|z| / sqrt 2))."""
+    if not (0 <= acc <= 1 and n >= 1):
+        raise ValueError(f"acc must be a share in [0, 1] measured on n >= 1 images, got acc={acc!r}, n={n!r}.")
+    out = {"se": (acc * (1 - acc) / n) ** 0.5, "z": None, "once_in": None}
+    if full_acc is not None:
+        z = (acc - full_acc) / (full_acc * (1 - full_acc) / n) ** 0.5
+        out.update(z=z, once_in=1 / math.erfc(abs(z) / 2 ** 0.5))
+    return out
+
+
+def teacher_soft_labels(lesson: Lesson, device, profile: str, min_acc: float = 0.8) -> TeacherAnswers:
+    """The course's teacher (checkpoints.load_teacher) on lesson.test_per_class CIFAR-10 test images per class.
+
+    Prints where the teacher comes from, its accuracy here with the standard error of n images, and how far this
+    draw lies from its accuracy on the full test set. Raises RuntimeError below min_acc (a wrong checkpoint)."""
+    cifar = data.load_cifar10(device).subset(train_per_class=None, test_per_class=lesson.test_per_class,
+                                              seed=lesson.seed)
+    teacher, meta = checkpoints.load_teacher(device, verbose=False)  # this function prints its own line
+    trained_on = str(meta.get("device", "?"))
+    trained_on = "a GPU" if any(k in trained_on.lower() for k in ("cuda", "nvidia")) else trained_on
+    print(f"teacher trained in the {meta.get('profile', '?')} profile on {trained_on}: "
+          f"{meta.get('test_acc', float('nan')):.1%} on all 10,000 test images of the {meta.get('data', '?')} "
+          f"(this run: {profile} profile)")
+    logits = train.predict(teacher, cifar.test_images).cpu().double()  # (N, 10)
+    images, labels = cifar.test_images.cpu(), cifar.test_labels.cpu()
+    probs = softmax_with_temperature(logits, 1.0)
+    acc = (probs.argmax(1) == labels).double().mean().item()
+    n = len(images)
+    p0 = meta.get("test_acc") if n < 10_000 else None  # same teacher, fewer images: how unusual is this draw?
+    noise = accuracy_noise(acc, n, p0)
+    print(f"here: {n} test images ({cifar.source}); the teacher gets {acc:.1%} of them right "
+          f"(standard error sqrt(p(1-p)/N) = {noise['se']:.1%}, 95% interval +-{1.96 * noise['se']:.1%})")
+    if p0 is not None:
+        print(f"{100 * (acc - p0):+.1f} points against all 10,000 = {noise['z']:+.1f} standard errors: the luck of "
+              f"which {n} images were drawn (a draw this far off happens about once in {noise['once_in']:.0f})")
+    if not acc > min_acc:
+        raise RuntimeError(f"the teacher gets only {acc:.1%} of {n} test images right (expected above {min_acc:.0%}): "
+                           f"is it the course's trained teacher? Delete a broken checkpoint saved by notebook 02, "
+                           f"or run notebook 02 again.")
+    return TeacherAnswers(logits, images, labels, probs, acc, cifar.source, meta)
 
 
 

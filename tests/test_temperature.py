@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import checks, losses, plots, temperature  # noqa: E402
+from course_utils import checks, losses, plots, show, temperature  # noqa: E402
 
 DOG = temperature.logits_from_probs(temperature.DOG_PHOTO_PROBS)
 
@@ -79,6 +79,35 @@ def test_summary_is_invariant_to_adding_a_constant_to_every_logit():
     assert a["probs"] == pytest.approx(b["probs"], rel=1e-12) and a["entropy"] == pytest.approx(b["entropy"])
 
 
+
+def test_lesson_per_profile_and_its_errors():
+    assert temperature.lesson("demo") == temperature.lesson("quick") == temperature.Lesson(test_per_class=30)
+    assert temperature.lesson("full").test_per_class == 1000
+    with pytest.raises(ValueError, match="expected one of"):
+        temperature.lesson("huge")
+
+
+def test_softmax_rows_are_the_softmax_its_entropy_and_the_ratio():
+    rows = temperature.softmax_rows(DOG, Ts=(1, 2, 5))
+    for row in rows:
+        p = ref_softmax(DOG.tolist(), row["T"])
+        assert [row[c] for c in temperature.ANIMALS] == pytest.approx(p, rel=1e-12)
+        assert row["entropy"] == pytest.approx(-sum(v * math.log(v) for v in p), rel=1e-12)
+        assert row["wolf/cat"] == pytest.approx(80 ** (1 / row["T"]), rel=1e-9)  # the ratio rule on the dog photo
+    text = show.format_table(rows, temperature.SOFTMAX_COLUMNS)
+    assert "80.00" in text and "0.900" in text and "8.94" in text
+    with pytest.raises(ValueError, match="one class name per logit"):
+        temperature.softmax_rows([1.0, 2.0], Ts=[1])
+
+
+def test_softmax_limits_hold_for_the_course_softmax_and_fail_for_a_broken_one(monkeypatch):
+    rows = temperature.softmax_limits(DOG)
+    assert len(rows) == 5 and all(r["holds"] == "yes" for r in rows)
+    monkeypatch.setattr(temperature, "softmax_with_temperature", lambda z, T: torch.softmax(z, -1))  # ignores T
+    with pytest.raises(ValueError, match="T -> 0 gives the argmax"):
+        temperature.softmax_limits(DOG)
+
+
 @pytest.mark.parametrize("T", [0.1, 1.0, 20.0])
 def test_plot_temperature_draws_bars_and_curves(T):
     fig = plots.plot_temperature(DOG, T)
@@ -122,6 +151,34 @@ def test_soft_gradient_levels_off_while_kl_gradient_falls_like_one_over_T_square
 def test_gradients_accept_a_single_example():
     g = temperature.temperature_gradients(S[0], TT[0], [1.0, 3.0])
     assert g["max_error"].max() < 1e-12 and g["T"].tolist() == [1.0, 3.0]
+
+
+
+def test_gradients_raise_when_autograd_and_formula_disagree():
+    with pytest.raises(ArithmeticError, match="expected at most"):
+        temperature.temperature_gradients(S, TT, [1.0, 2.0], atol=-1.0)  # no difference is below -1
+
+
+def test_gradient_rows_carry_the_shrink_between_temperatures():
+    g = temperature.temperature_gradients(S, TT, [1, 2, 4])
+    rows = temperature.gradient_rows(g)
+    assert [r["T"] for r in rows] == [1, 2, 4] and rows[0]["shrink"] is None
+    assert rows[2]["shrink"] == pytest.approx(g["kl"][1] / g["kl"][2])
+    assert show.format_table(rows, temperature.GRADIENT_COLUMNS).splitlines()[2].split()[1] == f"{g['kl'][0]:.5f}"
+
+
+def test_notebook_01_claims_on_the_dog_photo():
+    """The numbers notebook 01's prose reads from its dog photo t and student s (sections 4 and 5)."""
+    t, s = DOG[None], torch.tensor([[2.0, 0.5, 0.0, 1.0, -0.5]], dtype=torch.float64)
+    g = temperature.temperature_gradients(s, t, (1, 2, 4, 8, 16, 32))
+    assert g["kl"][-2] / g["kl"][-1] == pytest.approx(4, abs=0.1)  # doubling T divides the KL's gradient by ~4
+    assert g["soft"][-1] / g["limit"] == pytest.approx(1, abs=0.05)  # T^2 KL's gradient levels off at |s~ - t~| / N
+    lim = temperature.high_temperature_limit(s, t, (1, 2, 5, 10, 20, 50, 100))
+    assert lim["ratio"][-1] == pytest.approx(1, abs=0.01)  # at T = 100: within 1%
+    assert [r["ratio"] for r in temperature.limit_rows(lim)] == list(lim["ratio"])
+    T, d = 100.0, (s - s.mean()) - (t - t.mean())  # the gradients agree too: T (q - p) -> (s~ - t~) / N
+    q, p = losses.softmax_with_temperature(s, T), losses.softmax_with_temperature(t, T)
+    assert torch.allclose(T * (q - p), d / 5, atol=0.01)
 
 
 def test_hard_gradient_norm_matches_autograd():
@@ -181,6 +238,68 @@ def test_hesitant_examples_pick_correct_answers_with_the_strongest_runner_up():
         assert probs[i].topk(2).values[1] == max(probs[j].topk(2).values[1] for j in same)
 
 
+
+def test_picker_choices_alternate_hesitant_and_typical_per_class():
+    _, logits, labels = fake_teacher(40)
+    probs = logits.softmax(1)
+    choices = temperature.picker_choices(probs, labels)
+    assert choices[0::2] == temperature.hesitant_examples(probs, labels).tolist()
+    assert choices[1::2] == temperature.typical_examples(probs, labels, top1=0.9).tolist()
+
+
+def test_true_class_reading_reads_the_range_and_refuses_a_lost_lead():
+    logits = torch.tensor([[3.0, 0.0, 0.0], [0.0, 2.0, 0.0]], dtype=torch.float64)
+    labels = torch.tensor([0, 1])
+    p = losses.softmax_with_temperature(logits, 2.0)
+    lo, hi = sorted([p[0, 0].item(), p[1, 1].item()])
+    assert temperature.true_class_reading(logits, labels, 2.0) == \
+        f"at T = 2 the true class gets {lo:.2f}-{hi:.2f} (uniform: 0.33)"
+    with pytest.raises(ValueError, match="no longer leads on images \\[1\\]"):
+        temperature.true_class_reading(logits, torch.tensor([0, 2]), 2.0)
+
+
+def test_most_similar_takes_the_largest_off_diagonal_entry():
+    sim = torch.tensor([[0.8, 0.15, 0.05], [0.3, 0.6, 0.1], [0.1, 0.2, 0.7]], dtype=torch.float64)
+    rows = temperature.most_similar(sim, classes=("a", "b", "c"))
+    assert [(r["resembles most"], r["mean probability"]) for r in rows] == [("b", 0.15), ("a", 0.3), ("b", 0.2)]
+    with pytest.raises(ValueError, match="one class name per row"):
+        temperature.most_similar(sim)  # ten names, three rows
+
+
+def test_accuracy_noise_matches_scipy():
+    from scipy import stats as st
+
+    noise = temperature.accuracy_noise(0.937, 300, 0.892)
+    assert noise["se"] == pytest.approx(math.sqrt(0.937 * 0.063 / 300), rel=1e-12)
+    assert noise["z"] == pytest.approx((0.937 - 0.892) / math.sqrt(0.892 * 0.108 / 300), rel=1e-12)
+    assert noise["once_in"] == pytest.approx(1 / (2 * st.norm.sf(abs(noise["z"]))), rel=1e-9)
+    assert temperature.accuracy_noise(0.5, 10)["z"] is None
+    with pytest.raises(ValueError, match="a share in"):
+        temperature.accuracy_noise(93.7, 300)  # a percentage, not a share
+
+
+def test_teacher_soft_labels_returns_the_answers_and_prints_their_noise(monkeypatch, capsys):
+    from course_utils import checkpoints, data, train
+
+    images, logits, labels = fake_teacher(20)
+    cifar = data.CIFAR10(images, labels, images, labels, source="synthetic")
+    monkeypatch.setattr(data, "load_cifar10", lambda device: cifar)
+    meta = {"profile": "full", "device": "NVIDIA H100", "test_acc": 0.9, "data": "synthetic"}
+    monkeypatch.setattr(checkpoints, "load_teacher", lambda device, verbose: (None, meta))
+    monkeypatch.setattr(train, "predict", lambda model, x: logits[:len(x)])
+    real = temperature.teacher_soft_labels(temperature.Lesson(test_per_class=2), "cpu", "quick")
+    out = capsys.readouterr().out.splitlines()
+    assert real.logits.dtype == torch.float64 and real.logits.shape == (20, 10) and real.images.dtype == torch.uint8
+    assert torch.allclose(real.probs, real.logits.softmax(1))
+    assert real.acc == (real.probs.argmax(1) == real.labels).double().mean().item()
+    assert out[0].startswith("teacher trained in the full profile on a GPU: 90.0%")
+    assert out[0].endswith("(this run: quick profile)")
+    assert f"the teacher gets {real.acc:.1%} of them right" in out[1] and len(out) == 3
+    monkeypatch.setattr(train, "predict", lambda model, x: -logits[:len(x)])  # a teacher that is always wrong
+    with pytest.raises(RuntimeError, match="expected above 80%"):
+        temperature.teacher_soft_labels(temperature.Lesson(test_per_class=2), "cpu", "quick")
+
+
 def test_class_similarity_rows_are_mean_soft_labels():
     _, logits, labels = fake_teacher(40)
     sim = temperature.class_similarity(logits.softmax(1), labels)
@@ -227,6 +346,7 @@ def test_teacher_explorer_redraws_for_picker_and_T():
     images, logits, labels = fake_teacher(6)
     ex = widgets.teacher_explorer(images, logits, labels, choices=[0, 2, 5])
     first = ex.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"  # drawn before anything is moved
     ex.T.value = 1.0
     second = ex.image.value
     ex.picker.value = 5
