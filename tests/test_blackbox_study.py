@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course_utils import blackbox_study as bs
-from course_utils import copier, data, losses, models
+from course_utils import copier, data, losses, models, train
 from test_server import C, _images
 
 
@@ -168,9 +168,11 @@ def test_synthetic_images():
 
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
-def test_every_run_of_both_notebooks_end_to_end_shrunk(profile):
+def test_every_run_of_both_notebooks_end_to_end_shrunk(profile, monkeypatch):
     """The notebooks' calls in order, on a tiny data set: the full profile's path (its twin, its teacher-sized
     copies, its teacher-sized cheap teachers) runs on a CPU in seconds, so no full-only branch breaks unseen."""
+    # the teacher's recipe at one pass instead of 18: the twin trains a teacher-sized net, the full path's slowest step
+    monkeypatch.setattr(train, "TEACHER_RECIPE", replace(train.TEACHER_RECIPE, epochs=1))
     cifar = _cifar()
     study, limits = _tiny(profile)
     torch.manual_seed(0)
