@@ -55,7 +55,8 @@ def _fit(model: nn.Module, loader: data.Loader, cfg: train.TrainConfig) -> nn.Mo
 def check_loop_is_fit(train_plain: Callable, cifar: data.CIFAR10, seed: int = 0, n_images: int = 512,
                       batch_size: int = 128) -> bool:
     """Train one fresh teacher twice, from the same start on the same batches (one pass over `n_images` training
-    images): with `train_plain(model, loader, cfg)`, the page's loop, and with train.fit. Prints whether the weights
+    images): with `train_plain(model, loader, cfg)`, the page's loop, and with train.fit. Both start from a net in
+    data.MEMORY_FORMAT (channels_last), the layout train.fit stores a model in. Prints whether the weights
     are identical, bit for bit; raises when they are not."""
     one_pass = replace(train.TEACHER_RECIPE, epochs=1)
     nets = []
@@ -122,7 +123,7 @@ def save(teacher: nn.Module, provenance: dict, run: TeacherRun, cifar: data.CIFA
         path = checkpoints.save(teacher, checkpoint, test_acc=acc, test_acc_flip_tta=acc_tta, **provenance)
         print("saved", path)
     else:
-        print(f"{profile} profile: nothing saved; notebooks 03-04 use "
+        print(f"{profile} profile: no checkpoint saved; notebooks 03 to 05 use "
               + ("your saved teacher" if Path(checkpoint).exists() else "the shipped teacher"))
     # test_acc, train_seconds and epochs describe the teacher used from here on (in quick: the shipped one);
     # demo_* the short run of section 3

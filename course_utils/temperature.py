@@ -329,8 +329,10 @@ def teacher_soft_labels(lesson: Lesson, device, profile: str, min_acc: float = 0
     print(f"here: {n} test images ({cifar.source}); the teacher gets {acc:.1%} of them right "
           f"(standard error sqrt(p(1-p)/N) = {noise['se']:.1%}, 95% interval +-{1.96 * noise['se']:.1%})")
     if p0 is not None:
-        print(f"{100 * (acc - p0):+.1f} points against all 10,000 = {noise['z']:+.1f} standard errors: the luck of "
-              f"which {n} images were drawn (a draw this far off happens about once in {noise['once_in']:.0f})")
+        se0 = (p0 * (1 - p0) / n) ** 0.5  # the standard error of an n-image accuracy if the full set's p0 is the truth
+        print(f"{100 * (acc - p0):+.1f} points against all 10,000 = {noise['z']:+.1f} standard errors of the accuracy "
+              f"of {n} images at the full set's {p0:.1%} (sqrt(p0(1-p0)/N) = {se0:.1%}):\nthe luck of which {n} images "
+              f"were drawn (a draw this far off happens about once in {noise['once_in']:.0f})")
     if not acc > min_acc:
         raise RuntimeError(f"the teacher gets only {acc:.1%} of {n} test images right (expected above {min_acc:.0%}): "
                            f"is it the course's trained teacher? Delete a broken checkpoint saved by notebook 02, "

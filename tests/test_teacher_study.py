@@ -73,7 +73,7 @@ def test_quick_sets_the_short_run_aside_for_the_shipped_teacher_and_saves_no_che
     record = teacher_study.save(teacher, provenance, run, cifar, history, acc=0.9, acc_tta=0.91, profile="quick",
                                 checkpoint=saved)
     assert not saved.exists()
-    assert "quick profile: nothing saved; notebooks 03-04 use the shipped teacher" in capsys.readouterr().out
+    assert "quick profile: no checkpoint saved; notebooks 03 to 05 use the shipped teacher" in capsys.readouterr().out
     assert record["trained_here"] is False and record["epochs"] == meta["epochs"] and record["demo_test_acc"] == 0.25
     with pytest.raises(ValueError, match=r"at least 85%\), got 40.0%"):
         teacher_study.save(teacher, provenance, run, cifar, history, acc=0.4, acc_tta=0.4, profile="quick",

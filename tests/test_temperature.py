@@ -294,7 +294,8 @@ def test_teacher_soft_labels_returns_the_answers_and_prints_their_noise(monkeypa
     assert real.acc == (real.probs.argmax(1) == real.labels).double().mean().item()
     assert out[0].startswith("teacher trained in the full profile on a GPU: 90.0%")
     assert out[0].endswith("(this run: quick profile)")
-    assert f"the teacher gets {real.acc:.1%} of them right" in out[1] and len(out) == 3
+    assert f"the teacher gets {real.acc:.1%} of them right" in out[1] and len(out) == 4
+    assert "standard errors of the accuracy of 20 images at the full set's 90.0% (sqrt(p0(1-p0)/N) = 6.7%)" in out[2]
     monkeypatch.setattr(train, "predict", lambda model, x: -logits[:len(x)])  # a teacher that is always wrong
     with pytest.raises(RuntimeError, match="expected above 80%"):
         temperature.teacher_soft_labels(temperature.Lesson(test_per_class=2), "cpu", "quick")
