@@ -295,14 +295,15 @@ class TeacherAnswers:
 
 def accuracy_noise(acc: float, n: int, full_acc: float | None = None) -> dict:
     """How noisy an accuracy measured on n images is: its standard error sqrt(p(1-p)/n); and, given the full test
-    set's accuracy p0, how many standard errors (sqrt(p0(1-p0)/n)) `acc` lies from it and how rarely a draw of n
+    set's accuracy p0, that standard error sqrt(p0(1-p0)/n) ('se_full'), how many of them `acc` lies from p0 and how rarely a draw of n
     images lands at least that far off, either way (normal approximation: once in 1 / erfc(|z| / sqrt 2))."""
     if not (0 <= acc <= 1 and n >= 1):
         raise ValueError(f"acc must be a share in [0, 1] measured on n >= 1 images, got acc={acc!r}, n={n!r}.")
-    out = {"se": (acc * (1 - acc) / n) ** 0.5, "z": None, "once_in": None}
+    out = {"se": (acc * (1 - acc) / n) ** 0.5, "se_full": None, "z": None, "once_in": None}
     if full_acc is not None:
-        z = (acc - full_acc) / (full_acc * (1 - full_acc) / n) ** 0.5
-        out.update(z=z, once_in=1 / math.erfc(abs(z) / 2 ** 0.5))
+        se_full = (full_acc * (1 - full_acc) / n) ** 0.5  # an n-image accuracy's standard error if full_acc is true
+        z = (acc - full_acc) / se_full
+        out.update(se_full=se_full, z=z, once_in=1 / math.erfc(abs(z) / 2 ** 0.5))
     return out
 
 
@@ -329,9 +330,8 @@ def teacher_soft_labels(lesson: Lesson, device, profile: str, min_acc: float = 0
     print(f"here: {n} test images ({cifar.source}); the teacher gets {acc:.1%} of them right "
           f"(standard error sqrt(p(1-p)/N) = {noise['se']:.1%}, 95% interval +-{1.96 * noise['se']:.1%})")
     if p0 is not None:
-        se0 = (p0 * (1 - p0) / n) ** 0.5  # the standard error of an n-image accuracy if the full set's p0 is the truth
         print(f"{100 * (acc - p0):+.1f} points against all 10,000 = {noise['z']:+.1f} standard errors of the accuracy "
-              f"of {n} images at the full set's {p0:.1%} (sqrt(p0(1-p0)/N) = {se0:.1%}):\nthe luck of which {n} images "
+              f"of {n} images at the full set's {p0:.1%} (sqrt(p0(1-p0)/N) = {noise['se_full']:.1%}):\nthe luck of which {n} images "
               f"were drawn (a draw this far off happens about once in {noise['once_in']:.0f})")
     if not acc > min_acc:
         raise RuntimeError(f"the teacher gets only {acc:.1%} of {n} test images right (expected above {min_acc:.0%}): "

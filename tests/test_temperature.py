@@ -273,6 +273,7 @@ def test_accuracy_noise_matches_scipy():
     assert noise["se"] == pytest.approx(math.sqrt(0.937 * 0.063 / 300), rel=1e-12)
     assert noise["z"] == pytest.approx((0.937 - 0.892) / math.sqrt(0.892 * 0.108 / 300), rel=1e-12)
     assert noise["once_in"] == pytest.approx(1 / (2 * st.norm.sf(abs(noise["z"]))), rel=1e-9)
+    assert noise["se_full"] == pytest.approx(math.sqrt(0.892 * 0.108 / 300), rel=1e-12)
     assert temperature.accuracy_noise(0.5, 10)["z"] is None
     with pytest.raises(ValueError, match="a share in"):
         temperature.accuracy_noise(93.7, 300)  # a percentage, not a share
